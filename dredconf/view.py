@@ -1,0 +1,137 @@
+"""The human views of `dredconf inspect` and `dredconf model info`, rendered with rich."""
+from __future__ import annotations
+
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from dredconf.spec import DRED_EXTENSION_ID
+
+_console = Console(highlight=False, soft_wrap=True)
+
+
+def _toc_line(p) -> str:
+    ms = p.frame_samples / 48
+    return (f"TOC 0x{p.toc:02x}: config {p.config} ({p.mode} {p.bandwidth} {ms:g} ms), "
+            f"{'stereo' if p.stereo else 'mono'}, code {p.code}{' VBR' if p.vbr and p.code == 3 else ''}")
+
+
+def _ext_note(r, i: int) -> str:
+    e = r.extensions.extensions[i]
+    if r.location is not None and r.location.extension_index == i:
+        return "DRED (used)"
+    if e.id != DRED_EXTENSION_ID:
+        return ""
+    if r.location is not None and i > r.location.extension_index:
+        return "DRED, ignored: an earlier one wins"
+    return "ignored: no 'D' + version prefix"
+
+
+def _dred_summary(d) -> str:
+    return (f"q0 {d.q0}  dQ {d.dQ}  extra_offset {d.extra_offset}  offset {d.offset}  qmax {d.qmax}  "
+            f"dred_offset {d.dred_offset}  frame_offset {d.frame_offset}  latents {d.latent_count}  "
+            f"levels {list(d.levels)}")
+
+
+def _summary(r) -> None:
+    p = r.packet
+    head = Text(f"packet {r.index}", style="bold")
+    head.append(f"  {len(r.data)} B  ")
+    if p is None:
+        head.append("unparsable: ", style="red")
+        head.append(str(r.errors[0]) if r.errors else "")
+        _console.print(head)
+        return
+    head.append(_toc_line(p))
+    head.append(f"  {p.frame_count} frame{'s' if p.frame_count != 1 else ''}")
+    if p.padding.length:
+        head.append(f"  padding {p.padding.length} B @{p.padding.offset}")
+    _console.print(head)
+    base = p.padding.offset
+    for i, e in enumerate(r.extensions.extensions):
+        start = base + e.offset
+        rep = " (repeated)" if e.repeated else ""
+        _console.print(f"    ext {e.id:3d}  frame {e.frame:2d}  bytes {start}..{start + e.length} ({e.length} B){rep}  {_ext_note(r, i)}")
+    if r.extensions.error is not None:
+        _console.print(f"    [red]extension error:[/red] {r.errors[-1]}")
+    if r.payload is not None:
+        _console.print(f"    DRED  {_dred_summary(r.payload)}")
+
+
+def _detail(r) -> None:
+    _summary(r)
+    p = r.packet
+    if p is None:
+        return
+    t = Table(title="frames", title_justify="left")
+    for col in ("frame", "offset", "length"):
+        t.add_column(col, justify="right")
+    for i, f in enumerate(p.frames):
+        t.add_row(str(i), str(f.offset), str(f.length))
+    _console.print(t)
+    if r.extensions.extensions:
+        t = Table(title="extensions (bitstream order, Repeat-These-Extensions expanded)", title_justify="left")
+        for col in ("#", "id", "frame", "coded at", "payload bytes", "length", "repeated", "note"):
+            t.add_column(col)
+        for i, e in enumerate(r.extensions.extensions):
+            start = p.padding.offset + e.offset
+            t.add_row(str(i), str(e.id), str(e.frame), str(p.padding.offset + e.header_offset), f"{start}..{start + e.length}",
+                      str(e.length), "yes" if e.repeated else "", _ext_note(r, i))
+        _console.print(t)
+    if r.payload is None:
+        return
+    d = r.payload
+    t = Table(title=f"DRED payload @{r.location.payload_offset} ({len(r.location.payload)} B, {8 * len(r.location.payload)} bits): "
+                    "range-coded fields with their bit positions (ec_tell)", title_justify="left")
+    for col in ("field", "value", "bits"):
+        t.add_column(col)
+    values = {"q0": d.q0, "dQ": d.dQ, "extra_flag": int(d.extra_flag), "extra_offset": d.extra_offset, "offset": d.offset,
+              "qmax": d.qmax, "state": "50 values"}
+    values.update({f"latent{k}": f"level {lv}" for k, lv in enumerate(d.levels)})
+    for name, (start, end) in d.fields.items():
+        t.add_row(name, str(values.get(name, "")), f"{start}..{end}")
+    t.add_row("dred_offset", f"{d.dred_offset} = 16 - {d.offset} - 32·{d.extra_offset} + {d.frame_offset}", "derived")
+    t.add_row("bits used", str(d.bits_total), "")
+    _console.print(t)
+    _console.print(f"state (level q0 = {d.q0}): {list(d.state)}")
+    t = Table(title="latents, newest first", title_justify="left")
+    t.add_column("k")
+    t.add_column("level")
+    t.add_column("25 quantized values")
+    for k, (level, lat) in enumerate(zip(d.levels, d.latents)):
+        t.add_row(str(k), str(level), " ".join(f"{v:d}" for v in lat))
+    _console.print(t)
+
+
+def render(results, *, detail: bool) -> None:
+    """Print each packet result: one block each, or everything about one packet."""
+    for r in results:
+        (_detail if detail else _summary)(r)
+
+
+def render_model_info(info: dict) -> None:
+    """Print `Model.info()` as a few short tables."""
+    t = Table(title=f"model {info.get('model_id', '')}", title_justify="left")
+    t.add_column("key")
+    t.add_column("value")
+    for k, v in info.items():
+        if not isinstance(v, (dict, list)):
+            t.add_row(k, str(v))
+    _console.print(t)
+    for k, v in info.items():
+        if isinstance(v, dict) and v and all(isinstance(x, dict) for x in v.values()):
+            cols = sorted({c for x in v.values() for c in x})
+            t = Table(title=k, title_justify="left")
+            t.add_column("name")
+            for c in cols:
+                t.add_column(c)
+            for name, row in v.items():
+                t.add_row(name, *(str(row.get(c, "")) for c in cols))
+            _console.print(t)
+        elif isinstance(v, dict):
+            t = Table(title=k, title_justify="left")
+            t.add_column("name")
+            t.add_column("value")
+            for name, val in v.items():
+                t.add_row(name, str(val))
+            _console.print(t)

@@ -1,0 +1,121 @@
+"""The reference decoder: packet bytes → the JSON record of the ground-truth schema.
+
+This is where spec (where things are) meets the C core (what the bits say):
+``parse_packet`` frames the packet, ``parse_extensions`` walks its padding,
+``find_dred`` picks the DRED payload, the core decodes it into integers and,
+when asked, the fixed-point RDOVAE turns those into features.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterator
+
+import numpy as np
+
+from dredconf.errors import DredconfError, StreamError
+from dredconf.spec import find_dred, parse_extensions, parse_packet, read_stream
+from dredconf.reference.model import Model, load_model
+from dredconf.reference.payload import DredPayload, decode_dred_payload
+
+#: The value of ``extension_error`` for malformed padding, as libopus reports it.
+INVALID_PACKET = "invalid packet"
+
+
+@dataclass
+class PacketResult:
+    """Everything the reference learns from one packet, layer by layer."""
+
+    index: int
+    data: bytes
+    packet: Any = None  # spec.packet.OpusPacket, None when framing failed
+    extensions: Any = None  # spec.extensions.ExtensionList
+    location: Any = None  # spec.dred.DredLocation
+    payload: DredPayload | None = None
+    features: np.ndarray | None = None  # (4*latent_count, 20) float32, newest first
+    errors: list[DredconfError] = field(default_factory=list)
+
+    def to_json(self, *, with_features: bool) -> dict:
+        """The record of ``../shared/vectors/libopus-1.6.1/README.md`` (``packet_error`` only on broken framing)."""
+        rec: dict[str, Any] = {"index": self.index, "length": len(self.data)}
+        if self.packet is None:
+            rec["toc"] = self.data[0] if self.data else None
+            rec["packet_error"] = self.errors[0].rule if self.errors else INVALID_PACKET
+            return rec
+        rec["toc"] = self.data[0]
+        rec["frame_count"] = self.packet.frame_count
+        rec["padding_length"] = self.packet.padding.length
+        rec["extensions"] = [{"id": e.id, "frame": e.frame, "length": e.length} for e in self.extensions.extensions]
+        rec["extension_error"] = INVALID_PACKET if self.extensions.error is not None else None
+        rec["dred"] = None if self.payload is None else self._dred_json(with_features)
+        return rec
+
+    def _dred_json(self, with_features: bool) -> dict:
+        p = self.payload
+        d = {
+            "frame_offset": p.frame_offset,
+            "q0": p.q0,
+            "dQ": p.dQ,
+            "extra_offset": p.extra_offset,
+            "offset": p.offset,
+            "qmax": p.qmax,
+            "dred_offset": p.dred_offset,
+            "latent_count": p.latent_count,
+            "levels": list(p.levels),
+            "state": list(p.state),
+            "latents": [list(x) for x in p.latents],
+        }
+        if with_features and self.features is not None:
+            d["features"] = self.features.tolist()
+        return d
+
+
+class ReferenceDecoder:
+    """Packets in, integers (and optionally features) out; bit-exact against libopus 1.6.1."""
+
+    def __init__(self, model: Model | str | Path | None = None, *, features: bool = False):
+        parts = ("stats", "decoder") if features else ("stats",)
+        self.model = model if isinstance(model, Model) else load_model(model, parts=parts)
+        self.features = features
+        self._rdovae = None
+        if features:
+            from dredconf.reference.rdovae import RdovaeDecoder
+
+            self._rdovae = RdovaeDecoder(self.model)
+
+    def decode_packet(self, data: bytes, index: int = 0) -> PacketResult:
+        """Decode one packet; errors are collected in the result, never raised."""
+        res = PacketResult(index=index, data=bytes(data))
+        try:
+            res.packet = parse_packet(res.data)
+        except DredconfError as e:
+            res.errors.append(e.at(packet=index))
+            return res
+        res.extensions = parse_extensions(res.packet.padding_bytes, res.packet.frame_count)
+        if res.extensions.error is not None:
+            res.errors.append(res.extensions.error.at(packet=index, offset_base=res.packet.padding.offset))
+        res.location = find_dred(res.packet, res.extensions)
+        if res.location is not None:
+            res.payload = decode_dred_payload(res.location.payload, res.location.frame_offset, self.model.stats)
+            if self._rdovae is not None:
+                res.features = self._rdovae.decode(res.payload)
+        return res
+
+    def decode_records(self, data: bytes) -> Iterator[PacketResult | StreamError]:
+        """Every packet of a stream file, then the stream error that stopped it, if any."""
+        for rec in read_stream(data):
+            if isinstance(rec, StreamError):
+                yield rec
+                return
+            yield self.decode_packet(rec.packet, rec.index)
+
+    def decode_stream(self, data: bytes) -> dict:
+        """``{"packets": [...], "errors": [...]}`` for a whole stream file."""
+        packets, errors = [], []
+        for r in self.decode_records(data):
+            if isinstance(r, StreamError):
+                errors.append(str(r))
+                continue
+            packets.append(r.to_json(with_features=self.features))
+            errors.extend(str(e) for e in r.errors)
+        return {"packets": packets, "errors": errors}
