@@ -1,0 +1,76 @@
+"""libopus test-tool stream records: the ``opus_demo -e`` output format, also used by
+the RFC 6716 / RFC 8251 test vectors. Each record is a 4-byte big-endian length N, a
+4-byte big-endian encoder final range, then the N packet bytes."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterable, Iterator, Sequence
+
+import construct as cs
+from construct import this
+
+from dredconf.errors import StreamError
+
+# No Opus packet comes near this (48 frames of 1275 bytes plus padding is under 64 KiB)
+MAX_RECORD_LENGTH = 1 << 20
+
+RecordHeader = cs.Struct(
+    "length" / cs.Int32ub * "opus_demo: packet length N in bytes",
+    "final_range" / cs.Int32ub * "opus_demo: encoder final range (RFC 6716 §4.1, rng after encoding)",
+)
+"""opus_demo: the 8-byte header before each packet."""
+
+Record = cs.Struct(
+    "length" / cs.Rebuild(cs.Int32ub, cs.len_(this.packet)) * "opus_demo: packet length N in bytes",
+    "final_range" / cs.Default(cs.Int32ub, 0) * "opus_demo: encoder final range",
+    "packet" / cs.Bytes(this.length) * "the Opus packet (RFC 6716 §3)",
+)
+"""opus_demo: one stream record."""
+
+
+@dataclass(frozen=True)
+class StreamRecord:
+    """One packet of a stream file."""
+
+    index: int  # packet number, from 0
+    offset: int  # byte offset of the record (its length field) in the file
+    final_range: int
+    packet: bytes
+    packet_offset: int  # byte offset of the packet bytes in the file
+
+
+def read_stream(data: bytes) -> Iterator[StreamRecord | StreamError]:
+    """Yield each record; on broken framing yield one ``StreamError`` and stop."""
+    offset, index = 0, 0
+    size = len(data)
+    header_size = RecordHeader.sizeof()
+    while offset < size:
+        if size - offset < header_size:
+            yield StreamError(f"record header truncated: {size - offset} of {header_size} bytes",
+                              rule="stream-header-truncated", packet=index, offset=offset)
+            return
+        header = RecordHeader.parse(data[offset:offset + header_size])
+        if header.length > MAX_RECORD_LENGTH:
+            yield StreamError(f"absurd packet length {header.length} (over {MAX_RECORD_LENGTH})",
+                              rule="stream-length-absurd", packet=index, offset=offset)
+            return
+        start = offset + header_size
+        if header.length > size - start:
+            yield StreamError(f"packet length {header.length} runs past the end of the file "
+                              f"({size - start} bytes left)",
+                              rule="stream-length-past-end", packet=index, offset=offset)
+            return
+        record = Record.parse(data[offset:start + header.length])
+        yield StreamRecord(index=index, offset=offset, final_range=record.final_range,
+                           packet=record.packet, packet_offset=start)
+        offset, index = start + header.length, index + 1
+
+
+def write_stream(packets: Iterable[bytes], final_ranges: Sequence[int] | None = None) -> bytes:
+    """Write packets as stream records; final ranges default to 0."""
+    packets = list(packets)
+    if final_ranges is None:
+        final_ranges = [0] * len(packets)
+    if len(final_ranges) != len(packets):
+        raise ValueError("one final range per packet")
+    return b"".join(Record.build(dict(packet=bytes(p), final_range=r)) for p, r in zip(packets, final_ranges))
