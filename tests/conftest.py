@@ -60,3 +60,11 @@ def model(model_dir):
     from dredconf.reference.model import load_model
 
     return load_model(model_dir, parts=("stats", "decoder"))
+
+
+@pytest.fixture(scope="session")
+def stats(model_dir):
+    """The quantizer tables (16 levels × dimension) of the shared model."""
+    from dredconf.reference.model import load_model
+
+    return load_model(model_dir, parts=("stats",)).stats

@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
-import re
 import struct
 from pathlib import Path
 from types import SimpleNamespace
@@ -14,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from conftest import shared_dir
 from dredconf.reference._core import ffi, lib
 from dredconf.reference.payload import (
     FIELD_NAMES,
@@ -26,8 +25,7 @@ from dredconf.reference.payload import (
     encode_dred_standalone,
 )
 
-SHARED = Path(os.environ.get("DREDCONF_SHARED", Path(__file__).resolve().parents[2] / "shared"))
-STATS_C = SHARED / "model" / "opus-1.6.1" / "dred_rdovae_stats_data.c"
+SHARED = shared_dir() or Path("../shared")
 VECTORS = SHARED / "vectors" / "libopus-1.6.1"
 STANDALONE = SHARED / "vectors" / "libopus-1.6.1-standalone" / "vector_dred.bit"
 STREAMS = ["S1", "S2", "S3", "SYN"]
@@ -36,24 +34,6 @@ INTEGER_KEYS = ["frame_offset", "q0", "dQ", "extra_offset", "offset", "qmax", "d
                 "state", "latents"]
 
 
-def parse_stats(path: Path) -> SimpleNamespace:
-    """The stats tables from dred_rdovae_stats_data.c (stand-in until reference.model's loader is used here)."""
-    text = path.read_text()
-    arrays = {m[1]: np.array([int(v) for v in re.findall(r"\d+", m[2])], dtype=np.uint8)
-              for m in re.finditer(r"const opus_uint8 (\w+)\[\d+\] = \{(.*?)\};", text, re.S)}
-    ns = SimpleNamespace()
-    for kind, dim in (("latent", 25), ("state", 50)):
-        for attr, c_name in (("quant_scale", "quant_scales_q8"), ("dead_zone", "dead_zone_q8"), ("r", "r_q8"),
-                             ("p0", "p0_q8")):
-            setattr(ns, f"{kind}_{attr}", arrays[f"dred_{kind}_{c_name}"].reshape(16, dim))
-    return ns
-
-
-@pytest.fixture(scope="module")
-def stats():
-    if not STATS_C.exists():
-        pytest.skip(f"model tables not found: {STATS_C}")
-    return parse_stats(STATS_C)
 
 
 def expected_records(stream: str) -> list[dict]:

@@ -1,21 +1,18 @@
 """Laplace-p0 coding (libopus ec_laplace_{en,de}code_p0) with the model's real tables at every level."""
 from __future__ import annotations
 
-import os
-import re
 from pathlib import Path
-from types import SimpleNamespace
 
 import numpy as np
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from conftest import shared_dir
 from dredconf.reference._core import lib
 from dredconf.reference.payload import RangeDecoder, RangeEncoder
 
-SHARED = Path(os.environ.get("DREDCONF_SHARED", Path(__file__).resolve().parents[2] / "shared"))
-STATS_C = SHARED / "model" / "opus-1.6.1" / "dred_rdovae_stats_data.c"
+SHARED = shared_dir() or Path("../shared")
 
 # Known answer, computed with libopus 1.6.1's celt/laplace.c and entenc.c (a scratch harness, not in the repo):
 # (value, p0, decay) coded in order, then the buffer cut to ceil(tell/8) bytes.
@@ -25,24 +22,6 @@ KAT = [(0, 128 * 100, 128 * 50), (1, 128 * 100, 128 * 50), (-1, 128 * 100, 128 *
 KAT_BYTES = bytes.fromhex("394e542f2c8f00")
 
 
-def parse_stats(path: Path) -> SimpleNamespace:
-    """The stats tables from dred_rdovae_stats_data.c (stand-in until reference.model's loader is used here)."""
-    text = path.read_text()
-    arrays = {m[1]: np.array([int(v) for v in re.findall(r"\d+", m[2])], dtype=np.uint8)
-              for m in re.finditer(r"const opus_uint8 (\w+)\[\d+\] = \{(.*?)\};", text, re.S)}
-    ns = SimpleNamespace()
-    for kind, dim in (("latent", 25), ("state", 50)):
-        for attr, c_name in (("quant_scale", "quant_scales_q8"), ("dead_zone", "dead_zone_q8"), ("r", "r_q8"),
-                             ("p0", "p0_q8")):
-            setattr(ns, f"{kind}_{attr}", arrays[f"dred_{kind}_{c_name}"].reshape(16, dim))
-    return ns
-
-
-@pytest.fixture(scope="module")
-def stats():
-    if not STATS_C.exists():
-        pytest.skip(f"model tables not found: {STATS_C}")
-    return parse_stats(STATS_C)
 
 
 def test_known_answer():
