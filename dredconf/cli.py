@@ -158,12 +158,13 @@ def model_info(model_path, as_json):
 @model.command("fetch")
 @click.option("--url", help="Where to download the tarball from (default: the URL libopus's download_model.sh uses).")
 @click.option("--cache-dir", type=click.Path(file_okay=False), help="Cache directory (default: the user cache).")
-def model_fetch(url, cache_dir):
+@click.option("--sha256", help="Expected SHA-256 of the tarball (default: the one libopus 1.6.1 pins).")
+def model_fetch(url, cache_dir, sha256):
     """Download libopus's pinned model tarball into the cache and verify its SHA-256."""
-    from dredconf.reference.model import fetch_model
+    from dredconf.reference.model import MODEL_SHA256, fetch_model
 
     try:
-        path = fetch_model(url, Path(cache_dir) if cache_dir else None)
+        path = fetch_model(url, Path(cache_dir) if cache_dir else None, sha256=sha256 or MODEL_SHA256)
     except DredconfError as e:
         raise click.ClickException(str(e)) from None
     click.echo(str(path))
@@ -172,3 +173,7 @@ def model_fetch(url, cache_dir):
 from dredconf.conformance.cli import check  # noqa: E402
 
 main.add_command(check)
+
+from dredconf.vectors.cli import vectors  # noqa: E402
+
+main.add_command(vectors)
