@@ -4,7 +4,11 @@ Every header in ``csrc/`` carries its public declarations between the markers
 ``/* cdef begin */`` and ``/* cdef end */``: that block is both C and the cffi
 cdef, so the interface is written once. Extra compiler flags come from the
 environment (``DREDCONF_CFLAGS``), which is how the determinism test and the
-sanitizer build compile the same sources differently.
+sanitizer build compile the same sources differently. ``DREDCONF_SANITIZE=1`` is
+shorthand for ``SANITIZE_CFLAGS`` (AddressSanitizer + UndefinedBehaviorSanitizer,
+halting on the first report); a module built so only loads in a Python started
+with the ASan runtime preloaded (docs/FUZZING.md; tests/fuzz/sanitizer.py builds
+one beside the normal module instead of replacing it).
 """
 from __future__ import annotations
 
@@ -19,6 +23,9 @@ CSRC = Path(__file__).resolve().parent / "csrc"
 MODULE = "dredconf.reference._core"
 # Integer-only core: strict ISO C, no fast-math, so every compiler gives the same bits.
 BASE_CFLAGS = ["-std=c99", "-O2", "-fno-fast-math", "-fwrapv", "-Wall", "-Wextra"]
+# ASan + UBSan, every UBSan report fatal, frames kept for readable stacks.
+SANITIZE_CFLAGS = ["-fsanitize=address,undefined", "-fno-sanitize-recover=undefined", "-fno-omit-frame-pointer",
+                   "-g", "-O1"]
 _CDEF = re.compile(r"/\* cdef begin \*/(.*?)/\* cdef end \*/", re.S)
 
 
@@ -44,7 +51,8 @@ def _source_path(path: Path) -> str:
 
 def make_builder(module: str = MODULE, extra_cflags: list[str] | None = None) -> FFI:
     """A builder for the core; ``module`` and flags vary for test builds."""
-    flags = BASE_CFLAGS + shlex.split(os.environ.get("DREDCONF_CFLAGS", "")) + list(extra_cflags or [])
+    flags = (BASE_CFLAGS + (SANITIZE_CFLAGS if os.environ.get("DREDCONF_SANITIZE") == "1" else [])
+             + shlex.split(os.environ.get("DREDCONF_CFLAGS", "")) + list(extra_cflags or []))
     builder = FFI()
     builder.cdef(cdef_text())
     includes = "".join(f'#include "{h.name}"\n' for h in headers())

@@ -29,45 +29,36 @@ static int check_qlayer(dc_rdovae_model *m, const dc_rdovae_qlayer *l, int slot,
                         uint64_t out_limit)
 {
     int32_t rowsum[DC_RDOVAE_GRU_INIT];
-    int i, j;
-    if (l->nb_inputs != nin || l->nb_outputs != nout || nout > DC_RDOVAE_GRU_INIT)
+    int i, p = 0, nblocks = 0;
+    if (l->nb_inputs != nin || l->nb_outputs != nout || nout > DC_RDOVAE_GRU_INIT || nout % 8 != 0)
         return fail(m, slot, DC_RDOVAE_BAD_DIMS, -1);
-    if (!l->weights || !l->bias || !l->scale_mant || !l->scale_shift)
+    if (!l->weights || !l->idx || !l->bias || !l->scale_mant || !l->scale_shift)
         return fail(m, slot, DC_RDOVAE_BAD_POINTER, -1);
+    if (l->nb_idx < 0 || l->nb_weights < 0) return fail(m, slot, DC_RDOVAE_BAD_INDEX, -1);
     for (i = 0; i < nout; i++) rowsum[i] = 0;
-    if (l->idx == 0) {
-        if (l->nb_weights != nin * nout) return fail(m, slot, DC_RDOVAE_BAD_WEIGHTS, -1);
-        for (i = 0; i < nout; i++)
-            for (j = 0; j < nin; j++) {
-                int w = l->weights[i * nin + j];
-                rowsum[i] += w < 0 ? -w : w;
-            }
-    } else {
-        int p = 0, nblocks = 0;
-        if (nout % 8 != 0 || l->nb_idx < 0) return fail(m, slot, DC_RDOVAE_BAD_INDEX, -1);
-        for (i = 0; i < nout; i += 8) {
-            int count, b, k, c;
-            if (p >= l->nb_idx) return fail(m, slot, DC_RDOVAE_BAD_INDEX, i);
-            count = l->idx[p++];
-            if (count < 0 || count > l->nb_idx - p || count > nin) return fail(m, slot, DC_RDOVAE_BAD_INDEX, i);
-            for (b = 0; b < count; b++) {
-                int pos = l->idx[p++];
-                if (pos < 0 || pos > nin - 4 || (pos & 3)) return fail(m, slot, DC_RDOVAE_BAD_INDEX, i);
-                if (nblocks >= l->nb_weights / 32) return fail(m, slot, DC_RDOVAE_BAD_WEIGHTS, i);
-                for (k = 0; k < 8; k++)
-                    for (c = 0; c < 4; c++) {
-                        int w = l->weights[32 * nblocks + 4 * k + c];
-                        rowsum[i + k] += w < 0 ? -w : w;
-                    }
-                nblocks++;
-            }
+    for (i = 0; i < nout; i += 8) {
+        int count, b, k, c;
+        if (p >= l->nb_idx) return fail(m, slot, DC_RDOVAE_BAD_INDEX, i);
+        count = l->idx[p++];
+        if (count < 0 || count > l->nb_idx - p || count > nin / 4) return fail(m, slot, DC_RDOVAE_BAD_INDEX, i);
+        for (b = 0; b < count; b++) {
+            int pos = l->idx[p++];
+            if (pos < 0 || pos > nin - 4 || (pos & 3)) return fail(m, slot, DC_RDOVAE_BAD_INDEX, i);
+            if (nblocks >= l->nb_weights / 32) return fail(m, slot, DC_RDOVAE_BAD_WEIGHTS, i);
+            for (c = 0; c < 4; c++)
+                for (k = 0; k < 8; k++) {
+                    int w = l->weights[32 * nblocks + 16 * (c >> 1) + 2 * k + (c & 1)];
+                    if (w < -128 || w > 127) return fail(m, slot, DC_RDOVAE_BAD_WEIGHTS, i + k);
+                    rowsum[i + k] += w < 0 ? -w : w;   /* <= 128 * nin: no overflow */
+                }
+            nblocks++;
         }
-        if (p != l->nb_idx) return fail(m, slot, DC_RDOVAE_BAD_INDEX, -1);
-        if (l->nb_weights != 32 * nblocks) return fail(m, slot, DC_RDOVAE_BAD_WEIGHTS, -1);
     }
+    if (p != l->nb_idx) return fail(m, slot, DC_RDOVAE_BAD_INDEX, -1);
+    if (l->nb_weights != 32 * nblocks) return fail(m, slot, DC_RDOVAE_BAD_WEIGHTS, -1);
     for (i = 0; i < nout; i++) {
         uint64_t smant = mag64(l->scale_mant[i]);
-        uint64_t accmax = 127u * (uint64_t)rowsum[i];           /* <= 127*128*nin: tiny */
+        uint64_t accmax = 127u * (uint64_t)rowsum[i];           /* |x8| <= 127 */
         uint64_t bmag = mag64(l->bias[i]);
         int sh = l->scale_shift[i];
         if (sh < 0 || sh > 62) return fail(m, slot, DC_RDOVAE_BAD_SCALE, i);
@@ -143,7 +134,7 @@ static int model_ok(const dc_rdovae_model *m)
 /* ------------------------------------------------------------------ layers (model checked) */
 
 /* libopus compute_generic_dense with ACTIVATION_TANH on an int8 layer. */
-static void dense_tanh(const dc_rdovae_qlayer *l, const int8_t *x8, int32_t *out_q30)
+static void dense_tanh(const dc_rdovae_qlayer *l, const int16_t *x8, int32_t *out_q30)
 {
     int64_t pre[DC_RDOVAE_GRU_INIT];
     int i;
@@ -153,11 +144,11 @@ static void dense_tanh(const dc_rdovae_qlayer *l, const int8_t *x8, int32_t *out
 
 /* libopus compute_generic_gru: z, r = sigmoid(in_zr + rec_zr); h = tanh(in_h + rec_h * r);
    state = z*state + (1-z)*h.  x8: the stage's int8 input (all of the buffer so far). */
-static void gru(const dc_rdovae_qlayer *in_layer, const dc_rdovae_qlayer *rec_layer, const int8_t *x8,
+static void gru(const dc_rdovae_qlayer *in_layer, const dc_rdovae_qlayer *rec_layer, const int16_t *x8,
                 int32_t *state)
 {
     int64_t zrh[3 * DC_RDOVAE_GRU], rec[3 * DC_RDOVAE_GRU];
-    int8_t s8[DC_RDOVAE_GRU];
+    int16_t s8[DC_RDOVAE_GRU];
     const int n = DC_RDOVAE_GRU;
     int i;
     dc_rdovae_quantize_vec(s8, state, n);
@@ -177,7 +168,7 @@ static void gru(const dc_rdovae_qlayer *in_layer, const dc_rdovae_qlayer *rec_la
 static void glu(const dc_rdovae_qlayer *l, const int32_t *in, int32_t *out)
 {
     int64_t pre[DC_RDOVAE_GRU];
-    int8_t x8[DC_RDOVAE_GRU];
+    int16_t x8[DC_RDOVAE_GRU];
     int i;
     dc_rdovae_quantize_vec(x8, in, DC_RDOVAE_GRU);
     dc_rdovae_qlinear(l, x8, pre);
@@ -189,7 +180,7 @@ static void glu(const dc_rdovae_qlayer *l, const int32_t *in, int32_t *out)
    [previous input, this input]; then the memory takes this input. */
 static void conv(const dc_rdovae_qlayer *l, const int32_t *in, int32_t *mem, int32_t *out)
 {
-    int8_t x8[2 * DC_RDOVAE_CONV];
+    int16_t x8[2 * DC_RDOVAE_CONV];
     dc_rdovae_quantize_vec(x8, mem, DC_RDOVAE_CONV);
     dc_rdovae_quantize_vec(x8 + DC_RDOVAE_CONV, in, DC_RDOVAE_CONV);
     dense_tanh(l, x8, out);
@@ -209,7 +200,7 @@ static void init_states(const dc_rdovae_model *m, const int32_t *state, int q0, 
 {
     int64_t pre[DC_RDOVAE_HIDDEN];
     int32_t hidden[DC_RDOVAE_HIDDEN];
-    int8_t h8[DC_RDOVAE_HIDDEN];
+    int16_t h8[DC_RDOVAE_HIDDEN];
     flayer_tanh(&m->hidden_init, state, q0, pre, hidden);
     dc_rdovae_quantize_vec(h8, hidden, DC_RDOVAE_HIDDEN);
     dense_tanh(&m->gru_init, h8, gru_q30);
@@ -222,7 +213,7 @@ typedef struct {
 
 /* Stores x (Q30) at buf[pos..pos+n) and its int8 quantisation at buf8[pos..pos+n): every
    later layer quantizes the same prefix of the buffer the same way, so it is done once. */
-static void put(int32_t *buf, int8_t *buf8, int pos, const int32_t *x, int n)
+static void put(int32_t *buf, int16_t *buf8, int pos, const int32_t *x, int n)
 {
     memcpy(&buf[pos], x, n * sizeof(int32_t));
     dc_rdovae_quantize_vec(&buf8[pos], x, n);
@@ -232,7 +223,7 @@ static void put(int32_t *buf, int8_t *buf8, int pos, const int32_t *x, int n)
 static void decode_qframe(const dc_rdovae_model *m, dec_state *st, const int32_t *q, int level, int32_t *out_q20)
 {
     int32_t buf[DC_RDOVAE_BUFFER];
-    int8_t buf8[DC_RDOVAE_BUFFER];
+    int16_t buf8[DC_RDOVAE_BUFFER];
     int32_t tmp[DC_RDOVAE_DENSE1];
     int64_t pre[DC_RDOVAE_DENSE1];
     int pos = 0, k, i;
@@ -300,7 +291,7 @@ static const dc_rdovae_qlayer *qlayer_of(const dc_rdovae_model *m, int slot)
 int dc_rdovae_layer_qlinear(const dc_rdovae_model *m, int32_t slot, const int32_t *in_q30, int32_t n_in,
                             int64_t *out_q32, int32_t n_out)
 {
-    int8_t x8[DC_RDOVAE_BUFFER];
+    int16_t x8[DC_RDOVAE_BUFFER];
     const dc_rdovae_qlayer *l;
     if (!model_ok(m)) return DC_RDOVAE_ERR_MODEL;
     l = qlayer_of(m, slot);
@@ -329,7 +320,7 @@ int dc_rdovae_layer_flayer(const dc_rdovae_model *m, int32_t slot, const int32_t
 int dc_rdovae_layer_dense_tanh(const dc_rdovae_model *m, int32_t slot, const int32_t *in_q30, int32_t n_in,
                                int32_t *out_q30, int32_t n_out)
 {
-    int8_t x8[DC_RDOVAE_BUFFER];
+    int16_t x8[DC_RDOVAE_BUFFER];
     const dc_rdovae_qlayer *l;
     if (!model_ok(m)) return DC_RDOVAE_ERR_MODEL;
     l = qlayer_of(m, slot);
@@ -342,7 +333,7 @@ int dc_rdovae_layer_dense_tanh(const dc_rdovae_model *m, int32_t slot, const int
 int dc_rdovae_layer_gru(const dc_rdovae_model *m, int32_t stage, const int32_t *in_q30, int32_t n_in,
                         int32_t *state_q30, int32_t n_state)
 {
-    int8_t x8[DC_RDOVAE_BUFFER];
+    int16_t x8[DC_RDOVAE_BUFFER];
     if (!model_ok(m)) return DC_RDOVAE_ERR_MODEL;
     if (stage < 0 || stage >= DC_RDOVAE_STAGES || !in_q30 || !state_q30 || n_state != DC_RDOVAE_GRU ||
         n_in != m->gru_input[stage].nb_inputs)
@@ -374,7 +365,7 @@ int dc_rdovae_layer_conv(const dc_rdovae_model *m, int32_t stage, const int32_t 
 int dc_rdovae_layer_output(const dc_rdovae_model *m, const int32_t *in_q30, int32_t n_in,
                            int32_t *out_q20, int32_t n_out)
 {
-    int8_t x8[DC_RDOVAE_BUFFER];
+    int16_t x8[DC_RDOVAE_BUFFER];
     int64_t pre[DC_RDOVAE_OUT_PER_LATENT];
     int i;
     if (!model_ok(m)) return DC_RDOVAE_ERR_MODEL;

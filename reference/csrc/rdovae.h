@@ -31,24 +31,36 @@
      float-weight layers (dec_hidden_init, dec_dense1): the dequantisation is folded into the
        weights per quantizer level, V[l][i][j] = W[i][j] * 256 / scale[l][j] (scale 0 counts
        as 1) in Q(frac), 32 <= frac <= 48; dec_dense1's level input W[i][25]*(l/8 - 1) is
-       folded into a per-level bias.  The sum over the integer q values is exact in two
-       64-bit halves for ANY int32 q (q = qh*65536 + ql), then rounded to Q32 and saturated
-       to +-4096 (Q32), far past where tanh_approx is 1: saturation never changes a result.
+       folded into a per-level bias.  The sum of those Q(frac) weights times the integer q
+       values is exact, in two 64-bit halves, for ANY int32 q (q = qh*65536 + ql), then
+       rounded to Q32 and saturated to +-4096 (Q32), far past where tanh_approx is 1: the
+       saturation never changes a result.
+     GRU and GLU products (z*state, (1-z)*h, state*sigmoid): Q30 x Q30 in int64, rounded to
+       Q30; the recurrent candidate term rec_h * r: Q32 x Q30 split so no product exceeds
+       64 bits, rounded to Q32 (dc_rdovae_mul_q30).
      features out: Q20 in int32 (the model is checked to keep |feature| < 1024).
+   The int8 kernel is plain C, or SSE2 (pmaddwd) where the compiler targets it: both compute
+   the same exact int32 sums, so the output bits do not depend on which one is built
+   (-DDC_RDOVAE_NO_SIMD forces the plain C one; tests/test_determinism.py compares them).
    Rounding: every right shift that drops bits rounds half up (floor(v/2^s + 1/2)); signed
    shifts are written so no implementation-defined behaviour is involved.
 
    Activations: libopus's tanh_approx (vec.h), the rational function
      x (N0 + N1 x^2 + N2 x^4) / (D0 + D1 x^2 + D2 x^4), clamped to [-1, 1],
    with its float32 coefficients held exactly as integers, evaluated in 64-bit integer
-   arithmetic (one division).  |result - exact rational| <= 3e-9 (tests/test_rdovae.py checks
+   arithmetic (one division).  |result - exact rational| < 4e-9 (tests/test_rdovae.py checks
    it on a dense grid); sigmoid(x) = 1/2 + tanh_approx(x/2)/2 as in libopus.
 
    Safety: dc_rdovae_model_check must accept a model before any other call uses it (they
    return DC_RDOVAE_ERR_MODEL otherwise); it checks every dimension against the fixed
    architecture, every sparse index against the layer's input size, every weight array's
    length, and every value range that the overflow-freedom of the arithmetic relies on.
-   The decode checks n (0..26), q0 and every level (0..15) and the output length. */
+   The decode checks n (0..26), q0 and every level (0..15) and the output length.
+
+   Against libopus's float features the remaining difference is libopus's own float32
+   rounding (activations agree to a few 1e-7): when it puts an int8 input quantisation on
+   the other side of a rounding boundary than the exact value does (about 1 packet in 40
+   of the shared vectors), the difference runs on through the recurrent state. */
 #ifndef DREDCONF_RDOVAE_H
 #define DREDCONF_RDOVAE_H
 
@@ -101,13 +113,17 @@
 #define DC_RDOVAE_BAD_RANGE 6      /* a row's worst-case output or bias exceeds the headroom */
 #define DC_RDOVAE_BAD_FRAC 7       /* float-layer fraction bits outside 32..48 */
 
-/* An int8 layer (libopus LinearLayer with int8 weights). */
+/* An int8 layer (libopus LinearLayer with int8 weights), in libopus's sparse block form:
+   for each group of 8 outputs, idx holds a count of 4-input column blocks then their first
+   input positions; each block is 32 weights, here widened to int16 and stored by input
+   pairs: weights[32b + 16p + 2k + t] is output 8g+k, input pos+2p+t (p, t in 0..1).  A dense
+   layer is the same with every column block listed. */
 typedef struct {
     int32_t nb_inputs;
     int32_t nb_outputs;
-    const int8_t *weights;      /* dense: row-major [nb_outputs][nb_inputs]; sparse: libopus's 8x4 blocks */
+    const int16_t *weights;     /* int8 values (-128..127), 32 per block */
     int32_t nb_weights;
-    const int32_t *idx;         /* NULL for dense; sparse: per 8 outputs, a count then input positions */
+    const int32_t *idx;         /* per 8 outputs: a count, then that many input positions */
     int32_t nb_idx;
     const int64_t *bias;        /* [nb_outputs], Q32 */
     const int64_t *scale_mant;  /* [nb_outputs]: scale = scale_mant * 2^-(32 + scale_shift) */
@@ -150,6 +166,9 @@ int dc_rdovae_model_check(dc_rdovae_model *m);
 int dc_rdovae_decode(const dc_rdovae_model *m, const int32_t *state, int32_t q0,
                      const int32_t *latents, const int32_t *levels, int32_t n,
                      int32_t *features, int32_t features_len);
+
+/* 1 if the int8 kernel is the SSE2 one, 0 if portable C (same results either way). */
+int dc_rdovae_simd(void);
 
 /* Activations and libopus's int8 input quantisation, for tests. */
 int32_t dc_rdovae_tanh_q30(int64_t x_q32);

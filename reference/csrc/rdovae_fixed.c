@@ -2,6 +2,13 @@
    quantisation, int8 and float-weight linear layers.  See rdovae.h for the number formats. */
 #include "rdovae_fixed.h"
 
+/* The int8 kernel's SSE2 form (x86-64 baseline); -DDC_RDOVAE_NO_SIMD selects the portable C.
+   Both give the same integers (see dc_rdovae_qlinear). */
+#if defined(__SSE2__) && !defined(DC_RDOVAE_NO_SIMD)
+#define DC_RDOVAE_SSE2 1
+#include <emmintrin.h>
+#endif
+
 /* ------------------------------------------------------------------ tanh_approx
 
    libopus dnn/vec.h tanh_approx: x (N0 + N1 x^2 + N2 x^4) / (D0 + D1 x^2 + D2 x^4),
@@ -23,16 +30,17 @@
 /* tanh_approx(a / 2^frac) in Q30 for a magnitude a >= 0, frac 32 or 33.
    Ranges (all unsigned, a < 6*2^frac): x30 < 2^32.6, x28 < 2^31, X2 (Q28) <= 36*2^28 < 2^33.2;
    N2*X2 < 2^60.5; P (Q22) < 118.4*2^22 < 2^28.9, P*X2 < 2^62.1; D2*X2 < 2^62.8;
-   Q (Q20) < 841.4*2^20 < 2^29.8, Q*X2 < 2^62.9; num, den (Q24) < 2^39;
-   num < den always (N0<D0, N1<D1, N2<D2), so the ratio r < 1 and (nn << 31) < 2^63;
-   x30 * r31 < 6*2^30*2^31 < 2^63.6 < 2^64.
+   Q (Q20) < 841.4*2^20 < 2^29.8, Q*X2 < 2^62.9; num < 5212*2^24 < 2^36.4, den (Q24) < 2^39;
+   num < den always (N0 < D0, N1 < D1, N2 < D2), so r = num/den < 1;
+   nn = num (Q20) < 2^32.4, nn << 31 < 2^63.4; dn = den (Q20) >= 952*2^20;
+   x30 * r31 < 6*2^30 * 2^31 < 2^63.6 < 2^64.
    Error against the exact rational function: x30 is rounded (2^-31), X2 rounded (2^-29)
-   from x28 (2^-29), P, Q, num, den rounded at 2^-22..2^-24 on values >= 96, the
-   normalised division truncates at 2^-32 relative: in all |error| < 2e-9. */
+   from x28 (2^-29), P, Q, num, den rounded at 2^-20..2^-24 on values >= 96 (relative
+   < 6e-10), the quotient r at 2^-32 (times x <= 6), the result at 2^-31: in all
+   |error| < 4e-9; tests/test_rdovae.py measures about 3.1e-9 (tanh) and 1.9e-9 (sigmoid). */
 static int32_t tanh_mag(uint64_t a, int frac)
 {
     uint64_t x30, x28, x2, p, num, q, den, nn, dn, r31, t;
-    int s = 0;
     if (a >= ((uint64_t)TANH_SAT << frac)) return DC_RDOVAE_ONE_Q30;
     x30 = (a + ((uint64_t)1 << (frac - 31))) >> (frac - 30);
     x28 = (a + ((uint64_t)1 << (frac - 29))) >> (frac - 28);
@@ -41,9 +49,8 @@ static int32_t tanh_mag(uint64_t a, int frac)
     num = TANH_N0_Q24 + ((p * x2 + ((uint64_t)1 << 25)) >> 26);          /* Q24 */
     q = TANH_D1_Q20 + ((TANH_D2_Q26 * x2 + ((uint64_t)1 << 33)) >> 34);  /* Q20 */
     den = TANH_D0_Q24 + ((q * x2 + ((uint64_t)1 << 23)) >> 24);          /* Q24 */
-    while ((den >> s) >= ((uint64_t)1 << 32)) s++;                       /* den >> s in [2^31, 2^32) */
-    dn = den >> s;
-    nn = num >> s;
+    nn = (num + 8) >> 4;                                                 /* Q20 */
+    dn = (den + 8) >> 4;                                                 /* Q20 */
     r31 = ((nn << 31) + (dn >> 1)) / dn;                                 /* num/den, Q31, <= 2^31 */
     t = (x30 * r31 + ((uint64_t)1 << 30)) >> 31;                         /* Q30 */
     return t >= (uint64_t)DC_RDOVAE_ONE_Q30 ? DC_RDOVAE_ONE_Q30 : (int32_t)t;
@@ -76,7 +83,7 @@ int32_t dc_rdovae_sigmoid(int64_t x_q32)
    v = 127*x in Q30 (|v| <= 127*2^30 < 2^37); the float32 rounding is applied to v before
    floor(v/2^30 + 1/2).  It can only matter when v is within half a float32 ulp (at most
    2^12 in Q30 units) of a rounding boundary, so the common case skips it. */
-int8_t dc_rdovae_quantize(int32_t x_q30)
+int16_t dc_rdovae_quantize(int32_t x_q30)
 {
     const int64_t half = (int64_t)1 << 29;
     const int64_t unit = (int64_t)1 << 30;
@@ -99,10 +106,10 @@ int8_t dc_rdovae_quantize(int32_t x_q30)
     }
     v = dc_rdovae_floor_shr(v + half, 30);
     /* |x| <= 1 gives -127..127; the clamp only keeps a bad input from wrapping */
-    return (int8_t)(v > 127 ? 127 : v < -128 ? -128 : v);
+    return (int16_t)(v > 127 ? 127 : v < -128 ? -128 : v);
 }
 
-void dc_rdovae_quantize_vec(int8_t *x8, const int32_t *x_q30, int n)
+void dc_rdovae_quantize_vec(int16_t *x8, const int32_t *x_q30, int n)
 {
     int i;
     for (i = 0; i < n; i++) x8[i] = dc_rdovae_quantize(x_q30[i]);
@@ -111,39 +118,66 @@ void dc_rdovae_quantize_vec(int8_t *x8, const int32_t *x_q30, int n)
 /* ------------------------------------------------------------------ linear layers */
 
 /* Exact int32 dot products (|sum| <= 127*sum|w| < 2^31, checked), then the exact product
-   with the row's scale mantissa (< 2^62, checked) rounded once to Q32, plus the bias. */
-void dc_rdovae_qlinear(const dc_rdovae_qlayer *layer, const int8_t *x8, int64_t *out_q32)
+   with the row's scale mantissa (< 2^62, checked) rounded once to Q32, plus the bias.
+   Block layout (rdovae.h): w[16p + 2k + t] is output k, input pos + 2p + t.  The SSE2
+   kernel (pmaddwd: two int16 products summed in int32, then int32 adds) and the portable
+   one compute the same integers: every product and partial sum is exact, so the choice
+   cannot change a bit (tests/test_determinism.py builds both).
+   block_sums: the 8 exact sums of one group of outputs; advances the weight and index positions. */
+static void block_sums(const dc_rdovae_qlayer *layer, const int16_t *x, int32_t *y, int *widx, int *iidx)
 {
-    int32_t acc[DC_RDOVAE_GRU_INIT];   /* the widest layer: 320 outputs (checked) */
-    const int8_t *w = layer->weights;
-    int nout = layer->nb_outputs, nin = layer->nb_inputs;
-    int i, j;
-    if (layer->idx == 0) {
-        for (i = 0; i < nout; i++) {
-            const int8_t *row = &w[i * nin];
-            int32_t s = 0;
-            for (j = 0; j < nin; j++) s += (int32_t)row[j] * x8[j];
-            acc[i] = s;
-        }
-    } else {
-        const int32_t *idx = layer->idx;
-        for (i = 0; i < nout; i += 8) {
-            int32_t y[8] = {0, 0, 0, 0, 0, 0, 0, 0};
-            int blocks = *idx++;
-            int b, k;
-            for (b = 0; b < blocks; b++) {
-                int pos = *idx++;
-                int32_t x0 = x8[pos], x1 = x8[pos + 1], x2 = x8[pos + 2], x3 = x8[pos + 3];
-                for (k = 0; k < 8; k++)
-                    y[k] += w[4 * k] * x0 + w[4 * k + 1] * x1 + w[4 * k + 2] * x2 + w[4 * k + 3] * x3;
-                w += 32;
-            }
-            for (k = 0; k < 8; k++) acc[i + k] = y[k];
-        }
+    const int16_t *w = &layer->weights[*widx];
+    const int32_t *idx = &layer->idx[*iidx];
+    int blocks = *idx++;
+    int b;
+#ifdef DC_RDOVAE_SSE2
+    __m128i lo = _mm_setzero_si128(), hi = _mm_setzero_si128();
+    for (b = 0; b < blocks; b++) {
+        int pos = *idx++;
+        __m128i x01 = _mm_unpacklo_epi16(_mm_set1_epi16(x[pos]), _mm_set1_epi16(x[pos + 1]));
+        __m128i x23 = _mm_unpacklo_epi16(_mm_set1_epi16(x[pos + 2]), _mm_set1_epi16(x[pos + 3]));
+        lo = _mm_add_epi32(lo, _mm_madd_epi16(_mm_loadu_si128((const __m128i *)w), x01));
+        hi = _mm_add_epi32(hi, _mm_madd_epi16(_mm_loadu_si128((const __m128i *)(w + 8)), x01));
+        lo = _mm_add_epi32(lo, _mm_madd_epi16(_mm_loadu_si128((const __m128i *)(w + 16)), x23));
+        hi = _mm_add_epi32(hi, _mm_madd_epi16(_mm_loadu_si128((const __m128i *)(w + 24)), x23));
+        w += 32;
     }
-    for (i = 0; i < nout; i++)
-        out_q32[i] = dc_rdovae_round_shr((int64_t)acc[i] * layer->scale_mant[i], layer->scale_shift[i])
-                     + layer->bias[i];
+    _mm_storeu_si128((__m128i *)y, lo);
+    _mm_storeu_si128((__m128i *)(y + 4), hi);
+#else
+    int k;
+    for (k = 0; k < 8; k++) y[k] = 0;
+    for (b = 0; b < blocks; b++) {
+        int pos = *idx++;
+        int32_t x0 = x[pos], x1 = x[pos + 1], x2 = x[pos + 2], x3 = x[pos + 3];
+        for (k = 0; k < 8; k++)
+            y[k] += w[2 * k] * x0 + w[2 * k + 1] * x1 + w[16 + 2 * k] * x2 + w[17 + 2 * k] * x3;
+        w += 32;
+    }
+#endif
+    *widx += 32 * blocks;
+    *iidx += 1 + blocks;
+}
+
+void dc_rdovae_qlinear(const dc_rdovae_qlayer *layer, const int16_t *x, int64_t *out_q32)
+{
+    int i, k, widx = 0, iidx = 0;
+    for (i = 0; i < layer->nb_outputs; i += 8) {
+        int32_t y[8];
+        block_sums(layer, x, y, &widx, &iidx);
+        for (k = 0; k < 8; k++)
+            out_q32[i + k] = dc_rdovae_round_shr((int64_t)y[k] * layer->scale_mant[i + k],
+                                                 layer->scale_shift[i + k]) + layer->bias[i + k];
+    }
+}
+
+int dc_rdovae_simd(void)
+{
+#ifdef DC_RDOVAE_SSE2
+    return 1;
+#else
+    return 0;
+#endif
 }
 
 /* sum_j V[l][i][j] * q[j] + bias[l][i], exact for any int32 q: q = qh*2^16 + ql with

@@ -37,11 +37,13 @@ static inline int64_t dc_rdovae_mul_q30(int64_t a, int32_t b)
 
 int32_t dc_rdovae_tanh(int64_t x_q32);
 int32_t dc_rdovae_sigmoid(int64_t x_q32);
-int8_t dc_rdovae_quantize(int32_t x_q30);
-void dc_rdovae_quantize_vec(int8_t *x8, const int32_t *x_q30, int n);
+/* libopus's int8 input quantisation of an activation; the -127..127 result is held in int16
+   (the kernel multiplies int16 by int16). */
+int16_t dc_rdovae_quantize(int32_t x_q30);
+void dc_rdovae_quantize_vec(int16_t *x8, const int32_t *x_q30, int n);
 
 /* out[i] = scale[i] * sum_j w[i][j] * x8[j] + bias[i], Q32 (layer checked). */
-void dc_rdovae_qlinear(const dc_rdovae_qlayer *layer, const int8_t *x8, int64_t *out_q32);
+void dc_rdovae_qlinear(const dc_rdovae_qlayer *layer, const int16_t *x8, int64_t *out_q32);
 /* Pre-activations (Q32, saturated to +-DC_RDOVAE_PRE_SAT) of a float layer at a level. */
 void dc_rdovae_flinear(const dc_rdovae_flayer *layer, const int32_t *q, int level, int64_t *out_q32);
 

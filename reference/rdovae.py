@@ -1,0 +1,412 @@
+"""The fixed-point RDOVAE decoder: DRED integers (state, latents, levels) -> features.
+
+The per-packet computation is the C core (``csrc/rdovae.c``, integer arithmetic only,
+formats documented in ``csrc/rdovae.h``); this module converts the model's float32
+numbers into those integers once, at construction, and moves arrays in and out.
+
+Load-time conversions (all exact or correctly rounded in IEEE float64, so the same on
+every platform):
+
+* int8 layers: libopus's blocks of 8 outputs x 4 inputs and sparse index table (a dense
+  layer gets the index listing every block), each block's 32 weights reordered by input
+  pairs and widened to int16 (the C kernel's layout, ``csrc/rdovae.h``); per-row scale, a float32,
+  written exactly as ``scale_mant * 2**-(32 + scale_shift)``; bias to Q32 (round to nearest).
+* float-weight layers (``dec_hidden_init`` on the state, ``dec_dense1`` on a latent):
+  the dequantisation ``q * 256 / scale_q8`` (scale 0 counts as 1) folded into the weights
+  for each of the 16 quantizer levels, ``V[l][i][j] = W[i][j] * 256 / scale[l][j]``, and
+  ``dec_dense1``'s level input ``W[i][25] * (l/8 - 1)`` folded into a per-level bias, all
+  in Q(frac) with the largest ``frac`` <= 48 the C accumulation allows (37 and 43 for the
+  libopus 1.6.1 model).
+
+Output: ``decode`` gives libopus's ``fec_features`` order (row 0 = newest 10 ms frame);
+``decode_standalone`` gives libopus ``fargan_demo -dred-decoding`` order (oldest first).
+"""
+from __future__ import annotations
+
+from typing import Any, Protocol, Sequence
+
+import numpy as np
+
+from dredconf.errors import ModelError
+from dredconf.reference._core import ffi, lib
+
+LEVELS = lib.DC_RDOVAE_LEVELS
+STATE_DIM = lib.DC_RDOVAE_STATE_DIM
+LATENT_DIM = lib.DC_RDOVAE_LATENT_DIM
+NUM_FEATURES = lib.DC_RDOVAE_NUM_FEATURES
+FRAMES_PER_LATENT = lib.DC_RDOVAE_FRAMES_PER_LATENT
+MAX_LATENTS = lib.DC_RDOVAE_MAX_LATENTS
+STAGES = lib.DC_RDOVAE_STAGES
+ACT_Q = lib.DC_RDOVAE_ACT_Q      # activations: Q30 in int32
+PRE_Q = lib.DC_RDOVAE_PRE_Q      # linear outputs / pre-activations: Q32 in int64
+FEAT_Q = lib.DC_RDOVAE_FEAT_Q    # features: Q20 in int32
+MAX_FRAC = 48                    # float-layer fraction bits: at most (C: frac <= 48)
+_W_SUM_LIMIT = 1 << 44           # C: per row, sum |V| < 2^44 ...
+_BIAS_LIMIT = 1 << 60            # ... and |bias| < 2^60
+
+#: libopus layer name -> (C slot, nb_inputs, nb_outputs) of the fixed architecture
+#: (dnn/dred_rdovae_dec.c; SPEC-NOTES section 4).
+ARCHITECTURE: dict[str, tuple[int, int, int]] = {
+    "dec_hidden_init": (lib.DC_RDOVAE_SLOT_HIDDEN_INIT, STATE_DIM, lib.DC_RDOVAE_HIDDEN),
+    "dec_dense1": (lib.DC_RDOVAE_SLOT_DENSE1, LATENT_DIM + 1, lib.DC_RDOVAE_DENSE1),
+    "dec_gru_init": (lib.DC_RDOVAE_SLOT_GRU_INIT, lib.DC_RDOVAE_HIDDEN, lib.DC_RDOVAE_GRU_INIT),
+    "dec_output": (lib.DC_RDOVAE_SLOT_OUTPUT, lib.DC_RDOVAE_BUFFER, lib.DC_RDOVAE_OUT_PER_LATENT),
+}
+for _k in range(STAGES):
+    _in = lib.DC_RDOVAE_DENSE1 + _k * (lib.DC_RDOVAE_GRU + lib.DC_RDOVAE_CONV)
+    ARCHITECTURE[f"dec_gru{_k + 1}_input"] = (lib.DC_RDOVAE_SLOT_GRU_INPUT + _k, _in, 3 * lib.DC_RDOVAE_GRU)
+    ARCHITECTURE[f"dec_gru{_k + 1}_recurrent"] = (lib.DC_RDOVAE_SLOT_GRU_RECURRENT + _k, lib.DC_RDOVAE_GRU,
+                                                  3 * lib.DC_RDOVAE_GRU)
+    ARCHITECTURE[f"dec_glu{_k + 1}"] = (lib.DC_RDOVAE_SLOT_GLU + _k, lib.DC_RDOVAE_GRU, lib.DC_RDOVAE_GRU)
+    ARCHITECTURE[f"dec_conv_dense{_k + 1}"] = (lib.DC_RDOVAE_SLOT_CONV_DENSE + _k, _in + lib.DC_RDOVAE_GRU,
+                                               lib.DC_RDOVAE_CONV)
+    ARCHITECTURE[f"dec_conv{_k + 1}"] = (lib.DC_RDOVAE_SLOT_CONV + _k, 2 * lib.DC_RDOVAE_CONV, lib.DC_RDOVAE_CONV)
+SLOT_NAMES = {slot: name for name, (slot, _, _) in ARCHITECTURE.items()}
+FLOAT_LAYERS = ("dec_hidden_init", "dec_dense1")
+
+_REASONS = {
+    lib.DC_RDOVAE_BAD_DIMS: "dimensions are not the architecture's",
+    lib.DC_RDOVAE_BAD_POINTER: "a required array is missing",
+    lib.DC_RDOVAE_BAD_WEIGHTS: "weight count does not match the shape or sparse index",
+    lib.DC_RDOVAE_BAD_INDEX: "sparse index table malformed or outside the inputs",
+    lib.DC_RDOVAE_BAD_SCALE: "scale outside the supported range",
+    lib.DC_RDOVAE_BAD_RANGE: "weights, scale or bias too large for the fixed-point headroom",
+    lib.DC_RDOVAE_BAD_FRAC: "float-layer fraction bits outside 32..48",
+}
+_ERRORS = {
+    lib.DC_RDOVAE_ERR_MODEL: "model not checked",
+    lib.DC_RDOVAE_ERR_COUNT: f"latent count outside 0..{MAX_LATENTS}",
+    lib.DC_RDOVAE_ERR_LEVEL: f"quantizer level outside 0..{LEVELS - 1}",
+    lib.DC_RDOVAE_ERR_ARG: "bad argument",
+}
+
+
+class DredLatents(Protocol):
+    """What the decoder reads from a decoded DRED payload (``payload.DredPayload`` has it)."""
+    q0: int
+    levels: Sequence[int]
+    state: Sequence[int]
+    latents: Sequence[Sequence[int]]
+    latent_count: int
+
+
+def _shape_error(layer: str, msg: str) -> ModelError:
+    return ModelError(f"RDOVAE decoder layer {layer}: {msg}", rule="model-shape")
+
+
+# ---------------------------------------------------------------- load-time conversions
+
+def scale_to_fixed(scale: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """float32 scales -> (mant int64, shift int32) with scale == mant * 2**-(32 + shift) exactly.
+
+    shift is 0..62; a scale too large for shift 0 keeps shift 0 and a shifted mantissa
+    (the C check bounds it), a scale below 2**-94 is rounded at shift 62.
+    """
+    s = np.asarray(scale, dtype=np.float32).astype(np.float64)
+    if not np.all(np.isfinite(s)):
+        raise ValueError("scale not finite")
+    m, e = np.frexp(s)                             # s = m * 2^e, 0.5 <= |m| < 1 (or 0)
+    mant = (m * (1 << 24)).astype(np.int64)         # exact: float32 has a 24-bit significand
+    shift = -(e.astype(np.int64) - 24 + 32)         # s * 2^32 = mant * 2^-shift
+    mant_out = np.empty_like(mant)
+    shift_out = np.empty(mant.shape, dtype=np.int32)
+    for i, (mv, sv) in enumerate(zip(mant.tolist(), shift.tolist())):
+        if mv == 0:
+            mv, sv = 0, 0
+        elif sv < 0:
+            if abs(mv) >= 1 << (62 + sv):
+                raise ValueError(f"scale {s[i]!r} too large")
+            mv, sv = mv << -sv, 0
+        elif sv > 62:
+            d = 1 << (sv - 62)
+            mv, sv = (mv + d // 2) // d if mv > 0 else -((-mv + d // 2) // d), 62
+        mant_out[i] = mv
+        shift_out[i] = sv
+    return mant_out, shift_out
+
+
+def to_q(values: np.ndarray, frac: int) -> np.ndarray:
+    """Round float values to int64 Q(frac), nearest, ties to even (exact float64 scaling)."""
+    v = np.ldexp(np.asarray(values, dtype=np.float64), frac)
+    if not np.all(np.abs(v) < 2.0 ** 62):
+        raise ValueError("value too large for Q format")
+    return np.rint(v).astype(np.int64)
+
+
+def _array(model: Any, layer: str, spec: dict, key: str) -> np.ndarray | None:
+    name = spec.get(key)
+    if name is None:
+        return None
+    return model.decoder_arrays.get(name)
+
+
+def _sparse_blocks(idx: np.ndarray, nin: int, nout: int, layer: str) -> int:
+    pos, total, rows = 0, 0, 0
+    values = idx.tolist()
+    while pos < len(values):
+        n = values[pos]
+        starts = values[pos + 1:pos + 1 + n]
+        if n < 0 or len(starts) != n or any(s < 0 or s + 3 >= nin or s % 4 for s in starts):
+            raise _shape_error(layer, f"sparse index element {pos}: not a count followed by that many "
+                                      f"input positions (multiples of 4 below {nin - 3})")
+        pos += n + 1
+        total += n
+        rows += 8
+    if rows != nout:
+        raise _shape_error(layer, f"sparse index covers {rows} outputs, the layer has {nout}")
+    return total
+
+
+def _qlayer_arrays(model: Any, layer: str) -> dict[str, np.ndarray]:
+    """The integer arrays of an int8 layer, shape-checked against the architecture."""
+    spec = model.decoder_layers.get(layer)
+    if spec is None:
+        raise _shape_error(layer, "missing from the model")
+    _, nin, nout = ARCHITECTURE[layer]
+    if (spec.get("nb_inputs"), spec.get("nb_outputs")) != (nin, nout):
+        raise _shape_error(layer, f"declared {spec.get('nb_inputs')}x{spec.get('nb_outputs')}, "
+                                  f"the decoder needs {nin}x{nout}")
+    if _array(model, layer, spec, "float_weights") is not None:
+        raise _shape_error(layer, "has float weights (libopus would use them instead of its int8 ones); "
+                                  "not supported")
+    if _array(model, layer, spec, "diag") is not None:
+        raise _shape_error(layer, "has a diag array; not supported")
+    w = _array(model, layer, spec, "weights")
+    scale = _array(model, layer, spec, "scale")
+    bias = _array(model, layer, spec, "bias")
+    if w is None or scale is None:
+        raise _shape_error(layer, "int8 weights or their scale missing")
+    w = np.asarray(w)
+    if w.dtype != np.int8:
+        raise _shape_error(layer, f"weights are {w.dtype}, expected int8")
+    w = w.ravel()
+    idx = _array(model, layer, spec, "weights_idx")
+    if nout % 8 or nin % 4:
+        raise _shape_error(layer, f"{nin}x{nout} does not fit libopus's blocks of 8 outputs x 4 inputs")
+    if idx is not None:
+        idx = np.ascontiguousarray(np.asarray(idx).ravel(), dtype=np.int32)
+        blocks = _sparse_blocks(idx, nin, nout, layer)
+        if w.size != 32 * blocks:
+            raise _shape_error(layer, f"{w.size} int8 weights, its sparse index needs {32 * blocks}")
+    else:
+        if w.size != nin * nout:
+            raise _shape_error(layer, f"{w.size} int8 weights, expected {nin * nout}")
+        # libopus cgemv8x4 stores a dense layer as [out/8][in/4][8][4] blocks: the sparse
+        # form with every column block present
+        per_group = [nin // 4] + list(range(0, nin, 4))
+        idx = np.array(per_group * (nout // 8), dtype=np.int32)
+    # each block [8 outputs k][4 inputs 2p+t] -> [p][k][t], widened to int16 (the C kernel's layout)
+    weights = np.ascontiguousarray(w.reshape(-1, 8, 2, 2).transpose(0, 2, 1, 3).reshape(-1).astype(np.int16))
+    scale = np.asarray(scale).ravel()
+    if scale.size != nout:
+        raise _shape_error(layer, f"{scale.size} scales, expected {nout}")
+    if bias is None:
+        bias = np.zeros(nout, np.float32)
+    bias = np.asarray(bias).ravel()
+    if bias.size != nout:
+        raise _shape_error(layer, f"{bias.size} biases, expected {nout}")
+    try:
+        mant, shift = scale_to_fixed(scale)
+        bias_q = to_q(bias.astype(np.float32), PRE_Q)
+    except ValueError as e:
+        raise _shape_error(layer, str(e)) from None
+    return {"weights": weights, "idx": idx, "bias": bias_q, "scale_mant": mant, "scale_shift": shift,
+            "nb_inputs": nin, "nb_outputs": nout}
+
+
+def _flayer_arrays(model: Any, layer: str, scales: np.ndarray) -> dict[str, Any]:
+    """Per-level fixed-point weights of a float layer on dequantized inputs (see module doc)."""
+    spec = model.decoder_layers.get(layer)
+    if spec is None:
+        raise _shape_error(layer, "missing from the model")
+    _, nin, nout = ARCHITECTURE[layer]
+    if (spec.get("nb_inputs"), spec.get("nb_outputs")) != (nin, nout):
+        raise _shape_error(layer, f"declared {spec.get('nb_inputs')}x{spec.get('nb_outputs')}, "
+                                  f"the decoder needs {nin}x{nout}")
+    if _array(model, layer, spec, "diag") is not None:
+        raise _shape_error(layer, "has a diag array; not supported")
+    fw = _array(model, layer, spec, "float_weights")
+    if fw is None:
+        raise _shape_error(layer, "float weights missing (an int8 version is not supported)")
+    fw = np.asarray(fw).ravel()
+    if fw.dtype != np.float32 or fw.size != nin * nout or _array(model, layer, spec, "weights_idx") is not None:
+        raise _shape_error(layer, f"float weights: {fw.size} {fw.dtype} values, expected {nin * nout} float32, dense")
+    bias = _array(model, layer, spec, "bias")
+    bias = np.zeros(nout, np.float32) if bias is None else np.asarray(bias).ravel()
+    if bias.size != nout:
+        raise _shape_error(layer, f"{bias.size} biases, expected {nout}")
+    w = fw.astype(np.float64).reshape(nin, nout).T          # libopus sgemv: w[j*nout + i]
+    if not (np.all(np.isfinite(w)) and np.all(np.isfinite(bias))):
+        raise _shape_error(layer, "weights not finite")
+    nq = scales.shape[1]
+    s = scales.astype(np.float64)
+    s[s == 0] = 1.0                                           # libopus: scale 0 counts as 1
+    v = (w[None, :, :nq] * 256.0) / s[:, None, :]             # [level][out][in]
+    b = np.broadcast_to(bias.astype(np.float32).astype(np.float64), (LEVELS, nout)).copy()
+    if nin == nq + 1:                                         # dec_dense1: level input l/8 - 1
+        b += w[None, :, nq] * (np.arange(LEVELS, dtype=np.float64)[:, None] / 8.0 - 1.0)
+    elif nin != nq:
+        raise _shape_error(layer, f"{nin} inputs for {nq} quantized values")
+    for frac in range(MAX_FRAC, PRE_Q - 1, -1):
+        vq = np.rint(np.ldexp(v, frac))
+        bq = np.rint(np.ldexp(b, frac))
+        if np.abs(vq).sum(axis=2).max() < _W_SUM_LIMIT and np.abs(bq).max() < _BIAS_LIMIT:
+            return {"w": np.ascontiguousarray(vq.astype(np.int64).reshape(-1)),
+                    "bias": np.ascontiguousarray(bq.astype(np.int64).reshape(-1)),
+                    "frac": frac, "nb_inputs": nq, "nb_outputs": nout}
+    raise _shape_error(layer, f"weights too large for a Q{PRE_Q} fixed-point accumulation")
+
+
+# ---------------------------------------------------------------- the decoder
+
+class RdovaeDecoder:
+    """Fixed-point RDOVAE decoder for one model (``reference.model.load_model()`` by default).
+
+    ``core`` is the compiled C core to use (any module with ``ffi`` and ``lib`` built from
+    ``csrc/``, e.g. by ``build_core.make_builder`` with other compiler flags); default: the
+    installed ``dredconf.reference._core``.
+    """
+
+    def __init__(self, model: Any = None, *, core: Any = None):
+        self._ffi, self._lib = (ffi, lib) if core is None else (core.ffi, core.lib)
+        if model is None:
+            from dredconf.reference.model import load_model
+            model = load_model()
+        stats = getattr(model, "stats", None)
+        if stats is None or not getattr(model, "decoder_layers", None):
+            raise ModelError("RDOVAE decoder needs a model loaded with its stats and decoder parts",
+                             rule="model-shape")
+        latent_scale = np.asarray(stats.latent_quant_scale)
+        state_scale = np.asarray(stats.state_quant_scale)
+        if latent_scale.shape != (LEVELS, LATENT_DIM) or state_scale.shape != (LEVELS, STATE_DIM):
+            raise ModelError(f"quant scale tables are {latent_scale.shape} and {state_scale.shape}, "
+                             f"expected ({LEVELS}, {LATENT_DIM}) and ({LEVELS}, {STATE_DIM})", rule="model-shape")
+        self.model = model
+        self._keep: list[Any] = []
+        self._m = self._ffi.new("dc_rdovae_model *")
+        self.fracs: dict[str, int] = {}
+        for name, (slot, _, _) in ARCHITECTURE.items():
+            if name in FLOAT_LAYERS:
+                scales = state_scale if name == "dec_hidden_init" else latent_scale
+                arrays = _flayer_arrays(model, name, scales)
+                self.fracs[name] = arrays["frac"]
+                self._set_flayer(self._slot_struct(slot), arrays)
+            else:
+                self._set_qlayer(self._slot_struct(slot), _qlayer_arrays(model, name))
+        if self._lib.dc_rdovae_model_check(self._m) != lib.DC_RDOVAE_OK:
+            raise self.check_error()
+
+    # -- building the C struct
+    def _slot_struct(self, slot: int):
+        m = self._m
+        fixed = {lib.DC_RDOVAE_SLOT_HIDDEN_INIT: m.hidden_init, lib.DC_RDOVAE_SLOT_DENSE1: m.dense1,
+                 lib.DC_RDOVAE_SLOT_GRU_INIT: m.gru_init, lib.DC_RDOVAE_SLOT_OUTPUT: m.output}
+        if slot in fixed:
+            return fixed[slot]
+        for base, arr in ((lib.DC_RDOVAE_SLOT_GRU_INPUT, m.gru_input), (lib.DC_RDOVAE_SLOT_GRU_RECURRENT, m.gru_recurrent),
+                          (lib.DC_RDOVAE_SLOT_GLU, m.glu), (lib.DC_RDOVAE_SLOT_CONV_DENSE, m.conv_dense),
+                          (lib.DC_RDOVAE_SLOT_CONV, m.conv)):
+            if base <= slot < base + STAGES:
+                return arr[slot - base]
+        raise KeyError(slot)
+
+    def _ptr(self, ctype: str, a: np.ndarray):
+        a = np.ascontiguousarray(a)
+        p = self._ffi.from_buffer(ctype, a)
+        self._keep.append((a, p))
+        return p
+
+    def _set_qlayer(self, l, arrays: dict[str, np.ndarray]) -> None:
+        l.nb_inputs = arrays["nb_inputs"]
+        l.nb_outputs = arrays["nb_outputs"]
+        l.weights = self._ptr("int16_t[]", arrays["weights"])
+        l.nb_weights = arrays["weights"].size
+        l.idx = self._ptr("int32_t[]", arrays["idx"])
+        l.nb_idx = arrays["idx"].size
+        l.bias = self._ptr("int64_t[]", arrays["bias"])
+        l.scale_mant = self._ptr("int64_t[]", arrays["scale_mant"])
+        l.scale_shift = self._ptr("int32_t[]", arrays["scale_shift"])
+
+    def _set_flayer(self, l, arrays: dict[str, Any]) -> None:
+        l.nb_inputs = arrays["nb_inputs"]
+        l.nb_outputs = arrays["nb_outputs"]
+        l.nb_levels = LEVELS
+        l.frac = arrays["frac"]
+        l.w = self._ptr("int64_t[]", arrays["w"])
+        l.bias = self._ptr("int64_t[]", arrays["bias"])
+
+    def check_error(self) -> ModelError:
+        m = self._m
+        name = SLOT_NAMES.get(m.check_slot, f"slot {m.check_slot}")
+        row = f", row {m.check_row}" if m.check_row >= 0 else ""
+        reason = _REASONS.get(m.check_reason, f"reason {m.check_reason}")
+        return ModelError(f"RDOVAE decoder layer {name}{row}: {reason}", rule="model-shape")
+
+    @property
+    def c_model(self):
+        """The checked ``dc_rdovae_model *`` (for the per-layer entry points in tests)."""
+        return self._m
+
+    # -- decoding
+    def decode_fixed(self, q0: int, state: Sequence[int], latents: Any, levels: Sequence[int]) -> np.ndarray:
+        """Features as the core computes them: int32 Q20, shape (4n, 20), fec_features order."""
+        st = _int32_array(state, "state")
+        if st.shape != (STATE_DIM,):
+            raise ValueError(f"state has shape {st.shape}, expected ({STATE_DIM},)")
+        lat = _int32_array(latents, "latents")
+        if lat.size == 0:
+            lat = lat.reshape(0, LATENT_DIM)
+        if lat.ndim != 2 or lat.shape[1] != LATENT_DIM:
+            raise ValueError(f"latents have shape {lat.shape}, expected (n, {LATENT_DIM})")
+        n = lat.shape[0]
+        lev = _int32_array(levels, "levels").reshape(-1)
+        if lev.size != n:
+            raise ValueError(f"{lev.size} levels for {n} latents")
+        if n > MAX_LATENTS:
+            raise ValueError(f"{n} latents: at most {MAX_LATENTS}")
+        if not 0 <= int(q0) < LEVELS or (n and not (lev.min() >= 0 and lev.max() < LEVELS)):
+            raise ValueError(f"q0 {q0} or a level in {lev.tolist()} outside 0..{LEVELS - 1}")
+        out = np.zeros(n * lib.DC_RDOVAE_OUT_PER_LATENT, dtype=np.int32)
+        buf = self._ffi.from_buffer
+        rc = self._lib.dc_rdovae_decode(self._m, buf("int32_t[]", st), int(q0),
+                                        buf("int32_t[]", np.ascontiguousarray(lat.reshape(-1))),
+                                        buf("int32_t[]", lev), n, buf("int32_t[]", out), out.size)
+        if rc != lib.DC_RDOVAE_OK:
+            raise ValueError(f"RDOVAE decode: {_ERRORS.get(rc, rc)}")
+        return out.reshape(n * FRAMES_PER_LATENT, NUM_FEATURES)
+
+    def decode_integers(self, q0: int, state: Sequence[int], latents: Any, levels: Sequence[int]) -> np.ndarray:
+        """Features as float32, shape (4n, 20), libopus fec_features order (row 0 newest)."""
+        return to_float(self.decode_fixed(q0, state, latents, levels))
+
+    def decode(self, payload: DredLatents) -> np.ndarray:
+        """Features of a decoded DRED payload: float32 (4*latent_count, 20), newest frame first."""
+        n = int(payload.latent_count)
+        latents = list(payload.latents)[:n] if n else []
+        if len(latents) != n or len(payload.levels) < n:
+            raise ValueError(f"payload has latent_count {n} but {len(payload.latents)} latents "
+                             f"and {len(payload.levels)} levels")
+        return self.decode_integers(payload.q0, payload.state, latents, list(payload.levels)[:n])
+
+    def decode_standalone(self, q0: int, state: Sequence[int], latents: Any) -> np.ndarray:
+        """libopus's standalone feature decoder (fargan_demo -dred-decoding): every latent at
+        level q0 (dequantisation and level input q0/8 - 1); float32 rows in time order, oldest first."""
+        lat = _int32_array(latents, "latents")
+        n = 0 if lat.size == 0 else lat.shape[0]
+        return self.decode_integers(q0, state, lat, [int(q0)] * n)[::-1].copy()
+
+
+def to_float(features_q20: np.ndarray) -> np.ndarray:
+    """Q20 int32 -> float32 (exact in float64, one rounding to float32)."""
+    return (np.asarray(features_q20, dtype=np.float64) / (1 << FEAT_Q)).astype(np.float32)
+
+
+def _int32_array(values: Any, what: str) -> np.ndarray:
+    a = np.asarray(values)
+    if a.size == 0:
+        return np.zeros(a.shape, dtype=np.int32)
+    if not np.issubdtype(a.dtype, np.integer):
+        raise ValueError(f"{what} must be integers, got {a.dtype}")
+    if a.min() < -(1 << 31) or a.max() >= 1 << 31:
+        raise ValueError(f"{what}: values outside the int32 range")
+    return np.ascontiguousarray(a, dtype=np.int32)
