@@ -36,21 +36,38 @@ def _decoder(model: str | None, features: bool):
         raise click.ClickException(str(e)) from None
 
 
-def _results(decoder, data: bytes, raw: bool, packet: int | None):
-    """Decode results in stream order, reporting stream errors on stderr as they come."""
+def _results(decoder, data: bytes, raw: bool, packet: int | None, status: dict):
+    """Decode results in stream order, one at a time, so memory does not grow with the stream; each packet's
+    errors and the stream error go to stderr as they come (``status["broken"]``: the stream's framing broke)."""
     records = [decoder.decode_packet(data, 0)] if raw else decoder.decode_records(data)
-    broken = False
-    out = []
     for r in records:
         if isinstance(r, StreamError):
             click.echo(f"error: {r}", err=True)
-            broken = True
+            status["broken"] = True
             continue
         if packet is None or r.index == packet:
-            out.append(r)
-    if packet is not None and not out:
-        raise click.ClickException(f"no packet {packet} in the input")
-    return out, broken
+            for e in r.errors:
+                click.echo(f"error: {e}", err=True)
+            yield r
+
+
+def _selected(decoder, data: bytes, raw: bool, packet: int | None):
+    """The results to show (an iterator) and the status they fill; ``--packet N`` is found before any output."""
+    status = {"broken": False}
+    results = _results(decoder, data, raw, packet, status)
+    if packet is not None:
+        results = list(results)
+        if not results:
+            raise click.ClickException(f"no packet {packet} in the input")
+    return results, status
+
+
+def _echo_json(records) -> None:
+    """``{"packets": [...]}`` written record by record (the same bytes as one json.dumps of the whole list)."""
+    click.echo('{"packets":[', nl=False)
+    for i, rec in enumerate(records):
+        click.echo(("," if i else "") + json.dumps(rec, separators=(",", ":")), nl=False)
+    click.echo("]}")
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -69,17 +86,14 @@ def inspect(file, hex_packet, packet, as_json, model):
     """Show an Opus stream (libopus test-tool format) or one packet field by field."""
     data, raw = _read_input(file, hex_packet)
     decoder = _decoder(model, features=False)
-    results, broken = _results(decoder, data, raw, packet)
-    for r in results:
-        for e in r.errors:
-            click.echo(f"error: {e}", err=True)
+    results, status = _selected(decoder, data, raw, packet)
     if as_json:
-        click.echo(json.dumps({"packets": [r.to_json(with_features=False) for r in results]}, separators=(",", ":")))
+        _echo_json(r.to_json(with_features=False) for r in results)
     else:
         from dredconf.view import render
 
         render(results, detail=packet is not None)
-    sys.exit(1 if broken else 0)
+    sys.exit(1 if status["broken"] else 0)
 
 
 @main.command()
@@ -93,19 +107,24 @@ def decode(file, hex_packet, packet, as_json, output, model):
     """Decode DRED features (fixed-point RDOVAE) for every packet that carries DRED."""
     data, raw = _read_input(file, hex_packet)
     decoder = _decoder(model, features=True)
-    results, broken = _results(decoder, data, raw, packet)
-    for r in results:
-        for e in r.errors:
-            click.echo(f"error: {e}", err=True)
-    if output:
-        import numpy as np
+    results, status = _selected(decoder, data, raw, packet)
+    rows = open(output, "wb") if output else None  # written packet by packet, as the JSON
+    try:
+        def records():
+            for r in results:
+                if rows is not None and r.features is not None:
+                    rows.write(r.features.astype("<f4").tobytes())
+                yield r.to_json(with_features=True)
 
-        rows = [r.features for r in results if r.features is not None]
-        feats = np.concatenate(rows) if rows else np.zeros((0, 20), np.float32)
-        Path(output).write_bytes(feats.astype("<f4").tobytes())
-    if as_json or not output:
-        click.echo(json.dumps({"packets": [r.to_json(with_features=True) for r in results]}, separators=(",", ":")))
-    sys.exit(1 if broken else 0)
+        if as_json or not output:
+            _echo_json(records())
+        else:
+            for _ in records():
+                pass
+    finally:
+        if rows is not None:
+            rows.close()
+    sys.exit(1 if status["broken"] else 0)
 
 
 @main.command()

@@ -1,0 +1,97 @@
+"""Runs a Python decoder callable as a DUT process: ``python -m dredconf.conformance.python_dut MODULE:CALLABLE IN OUT``.
+
+This is how ``python:``, ``reference`` and ``mutant:`` decoders are run, so
+they get the time limit and crash handling of any command (see
+:mod:`dredconf.conformance.adapters` for the contract). It reads the stream
+(libopus test-tool format) with ``dredconf.spec.read_stream``, calls the
+callable once per packet and writes ``{"packets": [...]}`` to OUT. An
+exception becomes ``{"index": i, "error": "..."}`` for that packet (with the
+traceback on standard error); a stream error ends the stream and is printed
+on standard error.
+"""
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import sys
+import traceback
+from pathlib import Path
+from typing import Any, Callable
+
+_reference = None
+
+
+def reference(packet: bytes, index: int) -> dict:
+    """The built-in DUT: the reference decoder with features (model from ``$DREDCONF_MODEL`` or the default rules)."""
+    global _reference
+    if _reference is None:
+        from dredconf.reference.decoder import ReferenceDecoder
+
+        _reference = ReferenceDecoder(os.environ.get("DREDCONF_MODEL") or None, features=True)
+    return _reference.decode_packet(packet, index).to_json(with_features=True)
+
+
+def load_callable(target: str) -> Callable[[bytes, int], Any]:
+    """``module:name`` → the callable; a class is instantiated once and its ``decode_packet`` used."""
+    module_name, sep, attr = target.partition(":")
+    if not sep:
+        raise ValueError(f"{target!r}: want MODULE:CALLABLE")
+    obj: Any = importlib.import_module(module_name)
+    for part in attr.split("."):
+        obj = getattr(obj, part)
+    if isinstance(obj, type):
+        obj = obj()
+        obj = getattr(obj, "decode_packet", obj)
+    elif not callable(obj) and hasattr(obj, "decode_packet"):
+        obj = obj.decode_packet
+    if not callable(obj):
+        raise TypeError(f"{target!r} is not callable")
+    return obj
+
+
+def as_record(result: Any) -> dict:
+    if isinstance(result, dict):
+        return result
+    if hasattr(result, "to_json"):
+        try:
+            return result.to_json(with_features=True)
+        except TypeError:
+            return result.to_json()
+    raise TypeError(f"the decoder returned {type(result).__name__}, expected a dict")
+
+
+def decode_file(fn: Callable[[bytes, int], Any], data: bytes) -> list[dict]:
+    from dredconf.errors import StreamError
+    from dredconf.spec import read_stream
+
+    records = []
+    for rec in read_stream(data):
+        if isinstance(rec, StreamError):
+            print(f"stream error: {rec}", file=sys.stderr)
+            break
+        try:
+            out = dict(as_record(fn(bytes(rec.packet), rec.index)))
+            out.setdefault("index", rec.index)
+        except Exception as e:  # noqa: BLE001 - the DUT's bug becomes its verdict
+            traceback.print_exc()
+            out = {"index": rec.index, "error": f"{type(e).__name__}: {e}"}
+        records.append(out)
+    return records
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 3:
+        print("usage: python -m dredconf.conformance.python_dut MODULE:CALLABLE INPUT OUTPUT", file=sys.stderr)
+        return 2
+    target, inp, outp = args
+    fn = load_callable(target)
+    records = decode_file(fn, Path(inp).read_bytes())
+    with open(outp, "w", encoding="utf-8") as f:
+        json.dump({"packets": records}, f, separators=(",", ":"))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

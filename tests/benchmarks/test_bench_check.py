@@ -1,0 +1,36 @@
+"""Speed of `dredconf check --decoder reference` over the four shared streams (1241 packets), serial and -j 2.
+
+Each round runs the whole check: one reference-decoder process per stream (model load, payload decode, fixed-point
+RDOVAE) and the layer-by-layer comparison with libopus's expected results. Skipped unless benchmarks are enabled:
+``pytest tests/benchmarks/test_bench_check.py --benchmark-enable``.
+"""
+from __future__ import annotations
+
+import pytest
+
+from dredconf.conformance.adapters import parse_decoder
+from dredconf.conformance.runner import CheckOptions, run_check
+from dredconf.conformance.vectorsets import load_vector_set
+
+pytestmark = [pytest.mark.shared, pytest.mark.slow]
+ROUNDS = 3
+
+
+@pytest.fixture(autouse=True)
+def _enabled(request):
+    opt = request.config.getoption
+    if opt("benchmark_disable", default=True) and not opt("benchmark_enable", default=False):
+        pytest.skip("benchmarks disabled (run with --benchmark-enable)")
+    pytest.importorskip("dredconf.conformance.metrics")
+
+
+@pytest.mark.parametrize("jobs", [1, 2], ids=["serial", "j2"])
+def test_bench_check_reference_shared_streams(benchmark, vectors_dir, model_dir, jobs):
+    vs = load_vector_set(vectors_dir)
+    adapter = parse_decoder("reference", model=str(model_dir))
+    options = CheckOptions(jobs=jobs)
+    report = benchmark.pedantic(run_check, args=(adapter, vs, options), rounds=ROUNDS, iterations=1)
+    assert report.ok
+    packets = sum(r.packet_count for r in report.results)
+    assert packets == 1241
+    benchmark.extra_info.update(packets=packets, jobs=jobs)
