@@ -1,0 +1,204 @@
+"""``dredconf vectors ...``: generate, verify, cover, list and convert the corpus."""
+from __future__ import annotations
+
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from dredconf.errors import DredconfError
+
+MODEL_HELP = "Model directory or opus_data-*.tar.gz (else $DREDCONF_MODEL, the user cache, ../shared/model/opus-1.6.1)."
+
+
+def _fail(e: Exception):
+    raise click.ClickException(str(e)) from None
+
+
+@click.group()
+def vectors():
+    """The vector corpus: reproducible vectors covering the whole DRED and extension syntax."""
+
+
+@vectors.command()
+@click.argument("out", type=click.Path(file_okay=False))
+@click.option("--seed", type=click.IntRange(min=0), default=1, show_default=True, help="Corpus seed.")
+@click.option("--model", envvar="DREDCONF_MODEL", help=MODEL_HELP)
+@click.option("--ogg", is_flag=True, help="Also write each stream as Ogg Opus (GROUP.opus).")
+@click.option("--group", "groups", multiple=True, help="Only these groups (repeatable; default all).")
+@click.option("--repeat", type=click.IntRange(min=1), default=1, help="Generate N times and report the median time.")
+def generate(out, seed, model, ogg, groups, repeat):
+    """Write the corpus for SEED into OUT: GROUP.bit streams (libopus test-tool format) and manifest.json."""
+    from dredconf.reference.model import load_model
+
+    from .generate import GenerationError, generate as gen
+
+    try:
+        m = load_model(model, parts=("stats",))
+        times = []
+        for _ in range(repeat):
+            t = time.perf_counter()
+            manifest = gen(out, seed, m, groups=list(groups) or None, ogg=ogg)
+            times.append(time.perf_counter() - t)
+    except (DredconfError, GenerationError, ValueError) as e:
+        _fail(e)
+    total = sum(f["bytes"] for f in manifest["files"]) + (Path(out) / "manifest.json").stat().st_size
+    results = {}
+    for v in manifest["vectors"]:
+        results[v["result"]] = results.get(v["result"], 0) + 1
+    click.echo(f"{out}: {len(manifest['vectors'])} vectors ({', '.join(f'{n} {r}' for r, n in results.items())}) "
+               f"in {len(manifest['streams'])} streams, {total} bytes with the manifest, seed {seed}, "
+               f"{statistics.median(times):.2f} s" + (f" (median of {repeat})" if repeat > 1 else ""))
+
+
+@vectors.command()
+@click.argument("directory", type=click.Path(exists=True, file_okay=False))
+@click.option("--decode", is_flag=True, help="Also decode every stream and compare with the expected records.")
+@click.option("--model", envvar="DREDCONF_MODEL", help=MODEL_HELP)
+def verify(directory, decode, model):
+    """Check a corpus against its manifest: missing, extra or changed files (exit 1 if any)."""
+    from .manifest import verify_corpus
+
+    try:
+        rep = verify_corpus(directory, decode=decode, model=model)
+    except DredconfError as e:
+        _fail(e)
+    for line in rep.lines():
+        click.echo(line)
+    if rep.ok:
+        click.echo(f"{directory}: matches its manifest" + (" (expectations re-decoded)" if decode else ""))
+    sys.exit(0 if rep.ok else 1)
+
+
+@vectors.command()
+@click.argument("directory", type=click.Path(exists=True, file_okay=False))
+@click.option("--model", envvar="DREDCONF_MODEL", help=MODEL_HELP)
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the markdown there instead of stdout.")
+@click.option("--strict", is_flag=True, help="Exit 1 when a required class has no vector.")
+def coverage(directory, model, output, strict):
+    """Print (markdown) each syntax element and value class with the number of vectors exercising it."""
+    from .coverage import compute_coverage
+    from .manifest import ManifestError, load_manifest
+
+    try:
+        m = load_manifest(directory)
+        table = compute_coverage(directory, model)
+    except (DredconfError, ManifestError) as e:
+        _fail(e)
+    text = table.markdown(f"Corpus coverage (seed {m['seed']}, generator {m['generator']['version']})")
+    if output:
+        Path(output).write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=False)
+    empty = table.empty_cells()
+    for cell in empty:
+        click.echo(f"empty: {cell}", err=True)
+    sys.exit(1 if strict and empty else 0)
+
+
+@vectors.command("list")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False))
+@click.option("--flag", "flags", multiple=True, help="Only vectors carrying this flag (repeatable: all of them).")
+@click.option("--result", type=click.Choice(["valid", "invalid", "acceptable"]), help="Only this result.")
+def list_vectors(directory, flags, result):
+    """List vector ids (stream, packet, result, comment)."""
+    from .manifest import ManifestError, load_manifest
+
+    try:
+        m = load_manifest(directory)
+    except ManifestError as e:
+        _fail(e)
+    for v in m["vectors"]:
+        if result and v["result"] != result:
+            continue
+        if any(f not in v["flags"] for f in flags):
+            continue
+        click.echo(f"{v['id']}\t{v['stream']}#{v['packet']}\t{v['result']}\t{v['comment']}")
+
+
+@vectors.command("export-standalone")
+@click.argument("directory", type=click.Path(exists=True, file_okay=False))
+@click.argument("out", type=click.Path(dir_okay=False))
+@click.option("--features", is_flag=True, help="Also write OUT's _dec.f32: reference RDOVAE features, fargan_demo layout.")
+@click.option("--model", envvar="DREDCONF_MODEL", help=MODEL_HELP)
+def export_standalone_cmd(directory, out, features, model):
+    """Write the corpus's DRED vectors as libopus standalone records (fargan_demo -dred-decoding input)."""
+    from .standalone import export_standalone
+
+    try:
+        info = export_standalone(directory, out, model=model, features=features)
+    except (DredconfError, ValueError) as e:
+        _fail(e)
+    click.echo(f"{out}: {info['count']} records; {out}.json lists what each holds"
+               + (f"; features in {info['features']}" if "features" in info else ""))
+
+
+@vectors.command("read-standalone")
+@click.argument("file", type=click.Path(exists=True, dir_okay=False))
+@click.option("--json", "as_json", is_flag=True, help="Decode every record's integers and print JSON.")
+@click.option("--model", envvar="DREDCONF_MODEL", help=MODEL_HELP)
+def read_standalone_cmd(file, as_json, model):
+    """Show the records of a libopus standalone feature-decoder file (e.g. vector_dred.bit)."""
+    from .standalone import check_record, decode_record, read_standalone
+
+    try:
+        records = read_standalone(Path(file).read_bytes())
+    except DredconfError as e:
+        _fail(e)
+    if not as_json:
+        for i, r in enumerate(records):
+            notes = "; ".join(check_record(r))
+            click.echo(f"{i}: q0 {r.q0}, {r.nb_chunks} chunks ({r.nb_latents} latents), {len(r.data)} bytes"
+                       + (f"  [{notes}]" if notes else ""))
+        click.echo(f"{len(records)} records")
+        return
+    from dredconf.reference.model import load_model
+
+    stats = load_model(model, parts=("stats",)).stats
+    out = []
+    for r in records:
+        p = decode_record(r, stats)
+        out.append({"q0": r.q0, "nb_chunks": r.nb_chunks, "nb_bytes": len(r.data), "bits": p.bits_total,
+                    "state": p.state, "latents": p.latents})
+    click.echo(json.dumps({"records": out}, separators=(",", ":")))
+
+
+@vectors.command("to-ogg")
+@click.argument("stream", type=click.Path(exists=True, dir_okay=False))
+@click.argument("out", type=click.Path(dir_okay=False))
+@click.option("--channels", type=click.IntRange(1, 2), default=1, show_default=True)
+def to_ogg(stream, out, channels):
+    """Wrap a libopus test-tool stream's packets in Ogg Opus (RFC 7845)."""
+    from dredconf.errors import StreamError
+    from dredconf.spec import read_stream
+
+    from .ogg import write_ogg_opus
+
+    packets = []
+    for rec in read_stream(Path(stream).read_bytes()):
+        if isinstance(rec, StreamError):
+            _fail(rec)
+        packets.append(rec.packet)
+    Path(out).write_bytes(write_ogg_opus(packets, channels=channels))
+    click.echo(f"{out}: {len(packets)} packets")
+
+
+@vectors.command("from-ogg")
+@click.argument("opus_file", type=click.Path(exists=True, dir_okay=False))
+@click.argument("out", type=click.Path(dir_okay=False))
+def from_ogg(opus_file, out):
+    """Extract an Ogg Opus file's packets into a libopus test-tool stream (final range 0)."""
+    from dredconf.spec import write_stream
+
+    from .ogg import parse_ogg_opus
+
+    try:
+        s = parse_ogg_opus(Path(opus_file).read_bytes())
+    except DredconfError as e:
+        _fail(e)
+    Path(out).write_bytes(write_stream(s.packets))
+    click.echo(f"{out}: {len(s.packets)} packets ({s.head.channels} channel(s), pre-skip {s.head.pre_skip}, "
+               f"vendor {s.vendor!r})")

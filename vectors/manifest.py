@@ -1,0 +1,274 @@
+"""The corpus manifest (``manifest.json``): schema, validation on load, and ``verify``.
+
+Schema ``dredconf-vectors/1`` (docs/VECTORS.md is the prose version)::
+
+    {
+      "schema": "dredconf-vectors/1",
+      "generator": {"name": "dredconf.vectors", "version": "1.0.0"},
+      "seed": 1,
+      "model": {"name": "opus-1.6.1", "model_id": "<sha256>",
+                "stats_file": "dred_rdovae_stats_data.c", "stats_sha256": "<sha256>"},
+      "dred": {"extension_id": 126, "prefix": "440c"},
+      "stream_format": "libopus test-tool: 4-byte BE length, 4-byte BE final range (0: not checked), packet",
+      "results": {"valid": "...", "invalid": "...", "acceptable": "..."},
+      "flags": {"FlagName": "what rule it exercises", ...},
+      "files": [{"path": "dred-header.bit", "sha256": "<sha256>", "bytes": 1234, "kind": "stream", "packets": 300}],
+      "streams": [{"name": "dred-header", "path": "dred-header.bit", "comment": "...", "vectors": 300}],
+      "vectors": [{"id": "dred-q0-03-dq-5", "stream": "dred-header.bit", "packet": 0, "comment": "...",
+                   "flags": [...], "result": "valid" | "invalid" | "acceptable",
+                   "expected": {per-packet record, no features},
+                   "alternatives": [{"behaviour": "...", "expected": {...}}]}]   # acceptable only
+    }
+
+Every path is relative to the manifest, POSIX separators, no ``..``.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from .flags import RESULTS
+
+SCHEMA = "dredconf-vectors/1"
+MANIFEST_NAME = "manifest.json"
+FILE_KINDS = ("stream", "ogg", "standalone")
+RECORD_KEYS = ("index", "length", "toc", "frame_count", "padding_length", "extensions", "extension_error", "dred")
+DRED_KEYS = ("frame_offset", "q0", "dQ", "extra_offset", "offset", "qmax", "dred_offset", "latent_count", "levels",
+             "state", "latents")
+
+
+class ManifestError(ValueError):
+    """A manifest that does not follow the schema (the message names the first offending place)."""
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+# --- validation ----------------------------------------------------------------------------------
+
+def _is_int(v) -> bool:
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _need(cond: bool, where: str, what: str) -> None:
+    if not cond:
+        raise ManifestError(f"{MANIFEST_NAME}: {where}: {what}")
+
+
+def _rel_path(p: Any, where: str) -> str:
+    _need(isinstance(p, str) and p != "", where, "a relative path string")
+    pp = PurePosixPath(p)
+    _need(not pp.is_absolute() and ".." not in pp.parts and "\\" not in p, where, f"{p!r} is not a plain relative path")
+    return p
+
+
+def _sha(v: Any, where: str) -> None:
+    _need(isinstance(v, str) and len(v) == 64 and all(c in "0123456789abcdef" for c in v), where,
+          "a lowercase hex SHA-256")
+
+
+def validate_record(rec: Any, where: str) -> None:
+    """One expected per-packet record (the ground-truth schema without features)."""
+    _need(isinstance(rec, dict), where, "an object")
+    for k in RECORD_KEYS:
+        _need(k in rec, where, f"missing {k!r}")
+    extra = set(rec) - set(RECORD_KEYS)
+    _need(not extra, where, f"unknown key(s) {sorted(extra)}")
+    for k in ("index", "length", "toc", "frame_count", "padding_length"):
+        _need(_is_int(rec[k]) and rec[k] >= 0, f"{where}.{k}", "a non-negative integer")
+    _need(isinstance(rec["extensions"], list), f"{where}.extensions", "a list")
+    for i, e in enumerate(rec["extensions"]):
+        w = f"{where}.extensions[{i}]"
+        _need(isinstance(e, dict) and set(e) == {"id", "frame", "length"}, w, "an object {id, frame, length}")
+        _need(all(_is_int(e[k]) for k in e) and 3 <= e["id"] <= 127 and 0 <= e["frame"] < 48 and e["length"] >= 0,
+              w, "id 3..127, frame 0..47, length >= 0")
+    _need(rec["extension_error"] in (None, "invalid packet"), f"{where}.extension_error", "null or 'invalid packet'")
+    d = rec["dred"]
+    if d is None:
+        return
+    w = f"{where}.dred"
+    _need(isinstance(d, dict) and set(d) == set(DRED_KEYS), w, f"an object with exactly {', '.join(DRED_KEYS)}")
+    for k in DRED_KEYS[:8]:
+        _need(_is_int(d[k]), f"{w}.{k}", "an integer")
+    _need(0 <= d["q0"] <= 15 and 0 <= d["dQ"] <= 7 and 0 <= d["extra_offset"] <= 255 and 0 <= d["offset"] <= 31
+          and 0 <= d["qmax"] <= 15 and 0 <= d["latent_count"] <= 26, w, "a header value out of range")
+    _need(d["dred_offset"] == 16 - d["offset"] - 32 * d["extra_offset"] + d["frame_offset"], f"{w}.dred_offset",
+          "not 16 - offset - 32*extra_offset + frame_offset")
+    n = d["latent_count"]
+    _need(isinstance(d["levels"], list) and len(d["levels"]) == n and all(_is_int(x) for x in d["levels"]),
+          f"{w}.levels", f"{n} integers")
+    _need(isinstance(d["state"], list) and len(d["state"]) == 50 and all(_is_int(x) for x in d["state"]),
+          f"{w}.state", "50 integers")
+    _need(isinstance(d["latents"], list) and len(d["latents"]) == n
+          and all(isinstance(x, list) and len(x) == 25 and all(_is_int(v) for v in x) for x in d["latents"]),
+          f"{w}.latents", f"{n} lists of 25 integers")
+
+
+def validate_manifest(m: Any) -> None:
+    """Raise :class:`ManifestError` unless ``m`` follows schema ``dredconf-vectors/1``."""
+    _need(isinstance(m, dict), "top level", "an object")
+    _need(m.get("schema") == SCHEMA, "schema", f"{SCHEMA!r} expected, found {m.get('schema')!r}")
+    g = m.get("generator")
+    _need(isinstance(g, dict) and isinstance(g.get("name"), str) and isinstance(g.get("version"), str),
+          "generator", "an object with name and version strings")
+    _need(_is_int(m.get("seed")) and m["seed"] >= 0, "seed", "a non-negative integer")
+    mo = m.get("model")
+    _need(isinstance(mo, dict), "model", "an object")
+    _sha(mo.get("stats_sha256"), "model.stats_sha256")
+    _need(isinstance(mo.get("stats_file"), str), "model.stats_file", "a file name")
+    if mo.get("model_id") is not None:
+        _sha(mo["model_id"], "model.model_id")
+    dr = m.get("dred")
+    _need(isinstance(dr, dict) and _is_int(dr.get("extension_id")) and isinstance(dr.get("prefix"), str),
+          "dred", "an object with extension_id and prefix (hex)")
+    flags = m.get("flags")
+    _need(isinstance(flags, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in flags.items()),
+          "flags", "an object: flag -> description")
+    files = m.get("files")
+    _need(isinstance(files, list) and files, "files", "a non-empty list")
+    paths = set()
+    for i, f in enumerate(files):
+        w = f"files[{i}]"
+        _need(isinstance(f, dict), w, "an object")
+        p = _rel_path(f.get("path"), f"{w}.path")
+        _need(p not in paths and p != MANIFEST_NAME, f"{w}.path", f"{p!r} listed twice or the manifest itself")
+        paths.add(p)
+        _sha(f.get("sha256"), f"{w}.sha256")
+        _need(_is_int(f.get("bytes")) and f["bytes"] >= 0, f"{w}.bytes", "a non-negative integer")
+        _need(f.get("kind") in FILE_KINDS, f"{w}.kind", f"one of {', '.join(FILE_KINDS)}")
+    streams = m.get("streams")
+    _need(isinstance(streams, list) and streams, "streams", "a non-empty list")
+    stream_paths = {}
+    for i, s in enumerate(streams):
+        w = f"streams[{i}]"
+        _need(isinstance(s, dict) and isinstance(s.get("name"), str), w, "an object with a name")
+        p = _rel_path(s.get("path"), f"{w}.path")
+        _need(p in paths, f"{w}.path", f"{p!r} is not in files")
+        stream_paths[p] = 0
+    vectors = m.get("vectors")
+    _need(isinstance(vectors, list) and vectors, "vectors", "a non-empty list")
+    ids = set()
+    for i, v in enumerate(vectors):
+        w = f"vectors[{i}]"
+        _need(isinstance(v, dict), w, "an object")
+        vid = v.get("id")
+        _need(isinstance(vid, str) and vid and vid not in ids, f"{w}.id", "a unique non-empty string")
+        ids.add(vid)
+        w = f"vectors[{i}] ({vid})"
+        _need(isinstance(v.get("comment"), str) and v["comment"], f"{w}.comment", "a non-empty string")
+        _need(isinstance(v.get("flags"), list) and all(f in flags for f in v["flags"]), f"{w}.flags",
+              "a list of flags from the manifest's flag table")
+        _need(v.get("result") in RESULTS, f"{w}.result", f"one of {', '.join(RESULTS)}")
+        _need(v.get("stream") in stream_paths, f"{w}.stream", "a path listed in streams")
+        _need(_is_int(v.get("packet")) and v["packet"] == stream_paths[v["stream"]], f"{w}.packet",
+              f"the next packet index of its stream ({stream_paths[v['stream']]})")
+        stream_paths[v["stream"]] += 1
+        validate_record(v.get("expected"), f"{w}.expected")
+        _need(v["expected"]["index"] == v["packet"], f"{w}.expected.index", "equal to packet")
+        alts = v.get("alternatives", [])
+        _need(isinstance(alts, list), f"{w}.alternatives", "a list")
+        _need((v["result"] == "acceptable") == bool(alts), f"{w}.alternatives",
+              "present exactly for acceptable vectors")
+        for j, a in enumerate(alts):
+            _need(isinstance(a, dict) and isinstance(a.get("behaviour"), str), f"{w}.alternatives[{j}]",
+                  "an object with a behaviour string")
+            validate_record(a.get("expected"), f"{w}.alternatives[{j}].expected")
+        if v["result"] == "invalid":
+            _need(v["expected"]["extension_error"] is not None, f"{w}.expected.extension_error",
+                  "an invalid vector expects the error")
+    for f in files:
+        if f["kind"] == "stream" and f["path"] in stream_paths:
+            _need(f.get("packets") == stream_paths[f["path"]], f"files ({f['path']}).packets",
+                  f"{stream_paths[f['path']]} vectors use it")
+
+
+def load_manifest(directory: str | Path) -> dict:
+    """Read and validate ``DIR/manifest.json``."""
+    p = Path(directory) / MANIFEST_NAME
+    try:
+        m = json.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ManifestError(f"{p}: no manifest") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise ManifestError(f"{p}: not readable JSON ({e})") from None
+    validate_manifest(m)
+    return m
+
+
+def dumps(m: dict) -> str:
+    """The manifest as written: deterministic, one vector per line (diffable), UTF-8, final newline."""
+    head = {k: v for k, v in m.items() if k != "vectors"}
+    text = json.dumps(head, indent=1, ensure_ascii=False)
+    lines = text[:text.rindex("}")].rstrip()
+    body = ",\n".join("  " + json.dumps(v, separators=(",", ":"), ensure_ascii=False) for v in m["vectors"])
+    return f"{lines},\n \"vectors\": [\n{body}\n ]\n}}\n"
+
+
+# --- verify --------------------------------------------------------------------------------------
+
+@dataclass
+class VerifyReport:
+    missing: list[str] = field(default_factory=list)
+    extra: list[str] = field(default_factory=list)
+    changed: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not (self.missing or self.extra or self.changed or self.problems)
+
+    def lines(self) -> list[str]:
+        out = [f"missing: {p}" for p in self.missing]
+        out += [f"extra: {p}" for p in self.extra]
+        out += [f"changed: {p}" for p in self.changed]
+        out += [f"error: {p}" for p in self.problems]
+        return out
+
+
+def verify_corpus(directory: str | Path, *, decode: bool = False, model=None) -> VerifyReport:
+    """Check a corpus against its manifest: missing, extra and changed files (by SHA-256 and size).
+
+    ``decode`` also decodes every stream with the reference decoder and
+    compares each packet with its expected record (a changed expectation).
+    """
+    root = Path(directory)
+    rep = VerifyReport()
+    try:
+        m = load_manifest(root)
+    except ManifestError as e:
+        rep.problems.append(str(e))
+        return rep
+    listed = {f["path"]: f for f in m["files"]}
+    present = {p.relative_to(root).as_posix() for p in root.rglob("*") if p.is_file()} - {MANIFEST_NAME}
+    rep.missing = sorted(set(listed) - present)
+    rep.extra = sorted(present - set(listed))
+    for path in sorted(set(listed) & present):
+        data = (root / path).read_bytes()
+        f = listed[path]
+        if len(data) != f["bytes"] or sha256(data) != f["sha256"]:
+            rep.changed.append(f"{path} (sha256 {sha256(data)[:16]}..., {len(data)} bytes; manifest "
+                               f"{f['sha256'][:16]}..., {f['bytes']} bytes)")
+    if decode and not (rep.missing or rep.changed):
+        from .generate import check_expectations
+
+        rep.problems += check_expectations(root, m, model)
+    return rep
+
+
+def stream_expectations(directory: str | Path) -> list[tuple[str, str, list[dict], str]]:
+    """For the conformance runner: (name, stream path, expected records in packet order, label) per stream.
+
+    The records are the manifest's ``expected`` (libopus 1.6.1's behaviour,
+    also for ``acceptable`` vectors); ``alternatives`` are not judged by the
+    runner.
+    """
+    m = load_manifest(directory)
+    by_stream: dict[str, list[dict]] = {s["path"]: [] for s in m["streams"]}
+    for v in m["vectors"]:
+        by_stream[v["stream"]].append(v["expected"])
+    label = f"dredconf vectors {m['generator']['version']} seed {m['seed']}"
+    return [(s["name"], s["path"], by_stream[s["path"]], f"{label}: {MANIFEST_NAME}") for s in m["streams"]]
