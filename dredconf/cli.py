@@ -22,9 +22,19 @@ def _read_input(file: str | None, hex_packet: str | None) -> tuple[bytes, bool]:
     if file is None:
         raise click.UsageError("give a stream FILE or --hex PACKET")
     try:
-        return (sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()), False
+        data = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
     except OSError as e:
         raise click.FileError(file, hint=e.strerror) from None
+    from dredconf.vectors.ogg import is_ogg, read_ogg_opus
+
+    if is_ogg(data):  # an Ogg Opus file: its packets, numbered from 0 (byte offsets then refer to the packets)
+        from dredconf.spec import write_stream
+
+        try:
+            data = write_stream(read_ogg_opus(data))
+        except StreamError as e:
+            raise click.ClickException(f"{file}: {e}") from None
+    return data, False
 
 
 def _decoder(model: str | None, features: bool):
@@ -83,7 +93,7 @@ def main() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print the ground-truth JSON schema ({\"packets\": [...]}, no features).")
 @click.option("--model", help=MODEL_HELP)
 def inspect(file, hex_packet, packet, as_json, model):
-    """Show an Opus stream (libopus test-tool format) or one packet field by field."""
+    """Show an Opus stream (libopus test-tool format, or Ogg Opus) or one packet field by field."""
     data, raw = _read_input(file, hex_packet)
     decoder = _decoder(model, features=False)
     results, status = _selected(decoder, data, raw, packet)

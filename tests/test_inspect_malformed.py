@@ -80,3 +80,19 @@ def test_hex_packet(model_dir):
     assert json.loads(r.stdout)["packets"][0]["frame_count"] == 1
     r = CliRunner().invoke(main, ["inspect", "--hex", "zz"])
     assert r.exit_code == 2 and "not hex" in r.output
+
+
+def test_ogg_opus_file_is_inspected_packet_by_packet(tmp_path, model_dir, vectors_dir):
+    from dredconf.spec import read_stream
+    from dredconf.vectors.ogg import write_ogg_opus
+
+    packets = [r.packet for r in read_stream((vectors_dir / "S3.bit").read_bytes())]
+    f = tmp_path / "s3.opus"
+    f.write_bytes(write_ogg_opus(packets))
+    r = CliRunner().invoke(main, ["inspect", "--json", "--model", str(model_dir), str(f)])
+    assert r.exit_code == 0, r.output
+    got = json.loads(r.stdout)["packets"]
+    assert [p["length"] for p in got] == [len(p) for p in packets]
+    f.with_name("cut.opus").write_bytes(f.read_bytes()[:-5])
+    r = CliRunner().invoke(main, ["inspect", "--model", str(model_dir), str(f.with_name("cut.opus"))])
+    assert r.exit_code == 1 and "ogg" in r.output.lower()
