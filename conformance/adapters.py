@@ -57,9 +57,13 @@ What the runner does with each invocation: it captures standard error (the
 last few kilobytes go into the report) and the exit status; a DUT that
 cannot be started, exits with a status other than 0 or dies of a signal
 (*crash*), runs past the time limit (*timeout*: its whole process group is
-killed) or writes output that is not the decode JSON (*malformed*: not JSON,
-wrong types, wrong number of packets) gets that verdict for the vector, and
-the run continues with the next vector.
+killed), writes more than the output limit to any file, standard output and
+error included (*output-limit*: 128 MiB per file, ``MAX_OUTPUT_BYTES``, held
+by the kernel's file-size limit so the DUT is stopped at it; the largest
+shipped vector's decode JSON with features is 15 MB) or writes output that is
+not the decode JSON (*malformed*: not JSON, wrong types, wrong number of
+packets) gets that verdict for the vector, and the run continues with the
+next vector.
 """
 from __future__ import annotations
 
@@ -78,6 +82,8 @@ from dredconf.conformance.vectorsets import Vector
 #: Characters of a DUT's standard error kept for the report (the end of it).
 STDERR_TAIL = 4000
 DEFAULT_TIMEOUT = 120.0
+#: Bytes a DUT may write to any one file (its output, stdout, stderr); past it: the *output-limit* verdict.
+MAX_OUTPUT_BYTES = 128 << 20
 FEATURE_ROW_BYTES = 20 * 4
 
 
@@ -85,7 +91,7 @@ FEATURE_ROW_BYTES = 20 * 4
 class DutFailure:
     """Why a DUT produced nothing judgeable for a vector."""
 
-    kind: str  # "launch" | "crash" | "timeout" | "malformed"
+    kind: str  # "launch" | "crash" | "timeout" | "output-limit" | "malformed"
     message: str
 
     def __str__(self) -> str:
@@ -113,6 +119,7 @@ class Invocation:
     expected: list[dict]  # the expected records (libopus-features cuts its rows with them)
     workdir: Path
     timeout: float = DEFAULT_TIMEOUT
+    max_output: int = MAX_OUTPUT_BYTES
 
 
 class Adapter:
@@ -159,13 +166,40 @@ class ProcessResult:
     stderr: str
     timed_out: bool = False
     launch_error: str | None = None
+    output_limited: bool = False  # a file it wrote reached max_output (the kernel stopped it there)
 
 
-def run_process(argv: list[str], workdir: Path, timeout: float, env: dict[str, str] | None = None) -> ProcessResult:
+# --- output limit (hardening): RLIMIT_FSIZE in the DUT and its children, sizes checked after -----------
+
+def _limit_file_size(max_output: int):
+    """A preexec_fn: writes past max_output bytes in any file fail (EFBIG) or raise SIGXFSZ, which kills."""
+    import resource
+
+    def apply() -> None:
+        resource.setrlimit(resource.RLIMIT_FSIZE, (max_output, max_output))
+    return apply
+
+
+def _tail(path: Path, n: int) -> bytes:
+    """The last n bytes of a file, without reading the rest of it."""
+    with open(path, "rb") as f:
+        f.seek(max(0, f.seek(0, os.SEEK_END) - n))
+        return f.read()
+
+
+def _any_file_at_limit(workdir: Path, max_output: int) -> bool:
+    return any(p.is_file() and p.stat().st_size >= max_output for p in workdir.iterdir())
+
+# --- end of output limit --------------------------------------------------------------------------------
+
+
+def run_process(argv: list[str], workdir: Path, timeout: float, env: dict[str, str] | None = None,
+                max_output: int = MAX_OUTPUT_BYTES) -> ProcessResult:
     """Run ``argv`` with no shell in its own process group; kill the group at the time limit.
 
     Output goes to files in ``workdir`` (not pipes), so a DUT that leaves
-    children behind or writes a lot can never block the runner.
+    children behind or writes a lot can never block the runner; no file it
+    writes grows past ``max_output`` bytes (``output_limited`` says it got there).
     """
     out_path, err_path = workdir / "dut.stdout", workdir / "dut.stderr"
     full_env = None
@@ -176,7 +210,8 @@ def run_process(argv: list[str], workdir: Path, timeout: float, env: dict[str, s
     with open(out_path, "wb") as out, open(err_path, "wb") as err:
         try:
             proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=out, stderr=err, cwd=workdir,
-                                    env=full_env, start_new_session=True)
+                                    env=full_env, start_new_session=True,
+                                    preexec_fn=_limit_file_size(max_output))
         except OSError as e:
             return ProcessResult(None, 0.0, b"", "", launch_error=f"cannot run {argv[0]!r}: {e.strerror or e}")
         timed_out = False
@@ -192,13 +227,17 @@ def run_process(argv: list[str], workdir: Path, timeout: float, env: dict[str, s
                 pass
             proc.wait()
     elapsed = time.monotonic() - start
-    stderr = err_path.read_bytes()[-STDERR_TAIL:].decode("utf-8", "replace")
-    return ProcessResult(proc.returncode, elapsed, out_path.read_bytes(), stderr, timed_out)
+    stderr = _tail(err_path, STDERR_TAIL).decode("utf-8", "replace")
+    limited = _any_file_at_limit(workdir, max_output)
+    return ProcessResult(proc.returncode, elapsed, b"" if limited else out_path.read_bytes(), stderr, timed_out,
+                         output_limited=limited)
 
 
-def _process_failure(res: ProcessResult, timeout: float) -> DutFailure | None:
+def _process_failure(res: ProcessResult, timeout: float, max_output: int = MAX_OUTPUT_BYTES) -> DutFailure | None:
     if res.launch_error:
         return DutFailure("launch", res.launch_error)
+    if res.output_limited:
+        return DutFailure("output-limit", f"wrote {max_output} bytes to one file, the output limit: stopped there")
     if res.timed_out:
         return DutFailure("timeout", f"killed after {timeout:g} s (the time limit)")
     if res.exit_status and res.exit_status < 0:
@@ -229,8 +268,9 @@ class CmdAdapter(Adapter):
             argv = self._argv(inv, output)
         except ValueError as e:
             return DutRun(None, DutFailure("launch", str(e)))
-        res = run_process(argv, inv.workdir, inv.timeout, self.env or None)
-        run = DutRun(None, _process_failure(res, inv.timeout), argv, res.exit_status, res.elapsed, res.stderr)
+        res = run_process(argv, inv.workdir, inv.timeout, self.env or None, inv.max_output)
+        run = DutRun(None, _process_failure(res, inv.timeout, inv.max_output), argv, res.exit_status, res.elapsed,
+                     res.stderr)
         if run.failure:
             return run
         to_stdout = not any("{output}" in w for w in shlex.split(self.template))
@@ -266,8 +306,9 @@ class LibopusFeaturesAdapter(CmdAdapter):
             return DutRun(None, DutFailure("launch", str(e)))
         if not any("{output}" in w for w in shlex.split(self.template)):
             return DutRun(None, DutFailure("launch", "a libopus-features command needs an {output} placeholder"), argv)
-        res = run_process(argv, inv.workdir, inv.timeout, self.env or None)
-        run = DutRun(None, _process_failure(res, inv.timeout), argv, res.exit_status, res.elapsed, res.stderr)
+        res = run_process(argv, inv.workdir, inv.timeout, self.env or None, inv.max_output)
+        run = DutRun(None, _process_failure(res, inv.timeout, inv.max_output), argv, res.exit_status, res.elapsed,
+                     res.stderr)
         if run.failure:
             return run
         if not output.is_file():

@@ -30,6 +30,14 @@ record where the expected record has it is a failure. DRED presence belongs to t
 by any header field or any ``"dred": null``. The layers are judged independently, so a packet can
 fail several; its *first departing layer* is the earliest of those.
 
+Acceptable packets (a set may list, per packet, *alternatives*: other
+records a conforming decoder may output, e.g. where the draft allows more than
+one behaviour): a layer departing from the expected record passes when it
+matches an alternative on that layer (``PacketJudgement.matched`` names it);
+when none does, the departure from the expected record is reported and says
+the alternatives do not match either. Features are computed from the latents,
+so they are judged against the record the latents (else the header) matched.
+
 Features: per packet, the row count must match and the metric is computed
 (``--feature-scope packet`` makes every packet's metric normative). Per
 vector, the metric over all rows of the vector (what ``dred_compare
@@ -333,6 +341,12 @@ class PacketJudgement:
     verdicts: dict[Layer, Verdict]
     departures: dict[Layer, Departure] = field(default_factory=dict)
     score: FeatureScore | None = None
+    #: Layers that pass only because they match an alternative record: layer -> its number (1-based).
+    matched: dict[Layer, int] = field(default_factory=dict)
+    #: How many alternatives the packet had (0: judged against the expected record alone).
+    alternatives: int = 0
+    #: Every tested layer passes, but no single record (expected or one alternative) matches them all.
+    mixed: bool = False
 
     @property
     def first_departure(self) -> Departure | None:
@@ -346,8 +360,72 @@ class PacketJudgement:
         return all(v in (Verdict.PASS, Verdict.NOT_TESTED) for v in self.verdicts.values())
 
 
-def judge_packet(actual: dict, expected: dict, claims: Claims, limits: FeatureLimits = FeatureLimits()) -> PacketJudgement:
-    """Judge one DUT record against the expected record, layer by layer."""
+def judge_packet(actual: dict, expected: dict, claims: Claims, limits: FeatureLimits = FeatureLimits(),
+                 alternatives: Sequence[dict] = ()) -> PacketJudgement:
+    """Judge one DUT record against the expected record, layer by layer.
+
+    ``alternatives`` (an ``acceptable`` packet's other allowed records): a
+    layer departing from ``expected`` passes when it matches one of them (the
+    first that does is named in ``matched``); when none does, the departure
+    from ``expected`` is kept and says that alternatives exist.
+    """
+    j = _judge_against(actual, expected, claims, limits)
+    j.alternatives = len(alternatives)
+    if not alternatives or "error" in actual:
+        return j
+    failing = [l for l in LAYERS if j.verdicts[l] is Verdict.FAIL]
+    if not failing:
+        return j
+    alts = [_judge_against(actual, a, claims, limits) for a in alternatives]
+    for layer in failing:
+        k = next((n for n, a in enumerate(alts, 1) if a.verdicts[layer] is Verdict.PASS), None)
+        if k is None:
+            j.departures[layer] = _none_matches(j.departures[layer], [a.departures.get(layer) for a in alts])
+            continue
+        j.verdicts[layer] = Verdict.PASS
+        del j.departures[layer]
+        j.matched[layer] = k
+        if layer is Layer.FEATURES:
+            j.score = alts[k - 1].score
+    # Features are computed from the latents: they are judged against the record the latents (else header) matched.
+    anchor = j.matched.get(Layer.LATENTS if claims.tested(Layer.LATENTS) else Layer.HEADER)
+    if anchor and claims.tested(Layer.FEATURES):
+        a = alts[anchor - 1]
+        j.verdicts[Layer.FEATURES], j.score = a.verdicts[Layer.FEATURES], a.score
+        j.departures.pop(Layer.FEATURES, None)
+        j.matched[Layer.FEATURES] = anchor
+        if Layer.FEATURES in a.departures:
+            by = "latents" if claims.tested(Layer.LATENTS) else "header"
+            j.departures[Layer.FEATURES] = _annotate(a.departures[Layer.FEATURES],
+                                                     f"against alternative {anchor}, the record the {by} match")
+    if j.ok:
+        tested = [l for l in LAYERS if j.verdicts[l] is not Verdict.NOT_TESTED]
+        candidates = [j_ for j_ in alts if all(j_.verdicts[l] is Verdict.PASS for l in tested)]
+        j.mixed = not candidates
+    return j
+
+
+def _none_matches(dep: Departure, alt_deps: Sequence[Departure | None]) -> Departure:
+    """The departure from the expected record, saying that the packet's alternatives do not match either."""
+    n = len(alt_deps)
+    extra = ("acceptable packet; its alternative does not match either" if n == 1
+             else f"acceptable packet; none of its {n} alternatives matches either")
+    parts = "; ".join(f"alternative {k}: {d.what()}" for k, d in enumerate(alt_deps, 1) if d is not None)
+    if parts:
+        extra += f" ({parts})"
+    return _annotate(dep, extra)
+
+
+def _annotate(dep: Departure, extra: str) -> Departure:
+    """``dep`` with ``extra`` added in parentheses (to its text, or to its note so the JSON keeps actual/expected)."""
+    if dep.text is not None:
+        dep.text = f"{dep.text} ({extra})"
+    else:
+        dep.note = f"{dep.note}; {extra}" if dep.note else extra
+    return dep
+
+
+def _judge_against(actual: dict, expected: dict, claims: Claims, limits: FeatureLimits) -> PacketJudgement:
     index = expected.get("index", actual.get("index"))
     verdicts: dict[Layer, Verdict] = {}
     departures: dict[Layer, Departure] = {}
@@ -415,7 +493,10 @@ def _compare_framing(a: dict, e: dict, claimed: frozenset[str]) -> Iterator[Depa
         if f == "extension_error":
             # null or not; libopus has one error ("invalid packet") and the text is not normative.
             if av is MISSING or (av is None) != (ev is None):
-                yield Departure(Layer.FRAMING, f, av, ev)
+                note = None
+                if av is None and isinstance(ev, str):
+                    note = "no extension error reported: the padding is malformed, a conforming decoder reports the error"
+                yield Departure(Layer.FRAMING, f, av, ev, note=note)
             continue
         if ev is MISSING:  # the expected record does not know (e.g. broken framing)
             continue
@@ -572,11 +653,15 @@ class VectorJudgement:
     packets: list[PacketJudgement]
 
 
-def judge_vector(actual: Sequence[dict], expected: Sequence[dict], limits: FeatureLimits = FeatureLimits()) -> VectorJudgement:
-    """Judge all packets of one vector (``actual`` already validated to have one record per expected record)."""
+def judge_vector(actual: Sequence[dict], expected: Sequence[dict], limits: FeatureLimits = FeatureLimits(),
+                 alternatives: Sequence[Sequence[dict]] | None = None) -> VectorJudgement:
+    """Judge all packets of one vector (``actual`` already validated to have one record per expected record);
+    ``alternatives``, when given, holds per packet the other records it may match (empty unless ``acceptable``)."""
     claims = Claims.of(actual)
     available = Claims.of(expected)  # what the expectations can test
-    packets = [judge_packet(a, e, claims, limits) for a, e in zip(actual, expected)]
+    alts = list(alternatives) if alternatives is not None else []
+    alts += [()] * (len(expected) - len(alts))
+    packets = [judge_packet(a, e, claims, limits, alt) for a, e, alt in zip(actual, expected, alts)]
     layers: dict[Layer, LayerSummary] = {}
     for layer in LAYERS:
         skipped = [f for f in LAYER_FIELDS[layer] if f in available.fields[layer] and f not in claims.fields[layer]]
@@ -592,7 +677,8 @@ def judge_vector(actual: Sequence[dict], expected: Sequence[dict], limits: Featu
             verdict = Verdict.ERROR if all(p.verdicts[layer] is Verdict.ERROR for p in bad) else Verdict.FAIL
         summary = LayerSummary(verdict, len(tested), len(bad), first, skipped)
         if layer is Layer.FEATURES:
-            summary.score = _vector_score(actual, expected, packets)
+            summary.score = _vector_score(actual, [matched_record(p, layer, e, alt) for p, e, alt in zip(packets, expected, alts)],
+                                          packets)
             if summary.score is not None and not summary.score.passes(limits) and verdict is Verdict.PASS:
                 summary.verdict = Verdict.FAIL
                 worst = max((p for p in packets if p.score is not None), key=lambda p: _badness(p.score, limits))
@@ -603,6 +689,12 @@ def judge_vector(actual: Sequence[dict], expected: Sequence[dict], limits: Featu
                 summary.reason = NOTHING_TO_TEST
         layers[layer] = summary
     return VectorJudgement(layers, packets)
+
+
+def matched_record(p: PacketJudgement, layer: Layer, expected: dict, alternatives: Sequence[dict]) -> dict:
+    """The record ``p`` was judged against in ``layer``: the expected one, or the alternative it matched."""
+    k = p.matched.get(layer)
+    return alternatives[k - 1] if k else expected
 
 
 def _badness(score: FeatureScore, limits: FeatureLimits) -> float:

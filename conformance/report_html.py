@@ -81,7 +81,8 @@ def _summary(report: CheckReport) -> str:
             if s.skipped and s.verdict is not Verdict.NOT_TESTED:
                 extra += f'<div class="small">skipped: {_e(", ".join(s.skipped))}</div>'
             cells.append(f"<td>{_badge(s.verdict, text)}{extra}</td>")
-        rows.append(f"<tr><td><b>{_e(r.name)}</b></td><td class=num>{r.packet_count}</td><td class=small>{_e(r.expected_source)}</td>"
+        classes = f"<br>not valid: {_e(r.classes())}" if r.classes() else ""
+        rows.append(f"<tr><td><b>{_e(r.name)}</b></td><td class=num>{r.packet_count}</td><td class=small>{_e(r.expected_source)}{classes}</td>"
                     + "".join(cells) + f"<td>{_badge(r.verdict)}</td><td><code>{_e(r.headline())}</code></td>"
                     f"<td class=num>{r.dut.elapsed:.2f}s</td></tr>")
     rows.append("</table>")
@@ -104,18 +105,38 @@ def _failures(report: CheckReport) -> str:
                 continue
             what = f"{s.failed} of {s.tested} packets" if s.failed else f"metric over {s.score.rows if s.score else 0} rows"
             out.append(f"<h3>{_e(r.name)}, {l.value} layer: {_badge(s.verdict, what)}</h3>")
-            out.append(f"<p>first departure: <code>{_e(s.first)}</code></p>")
+            out.append(f"<p>first departure: <code>{_e(r.departure_label(s.first) if s.first else '')}</code></p>")
             bad = [p for p in r.packets if p.verdicts.get(l) in (Verdict.FAIL, Verdict.ERROR)]
             if bad:
-                out.append("<table><tr><th>packet</th><th>first departing field</th><th>other layers departing</th></tr>")
+                tagged = any(p.tag for p in bad)
+                out.append("<table><tr><th>packet</th>" + ("<th>vector (result)</th>" if tagged else "")
+                           + "<th>first departing field</th><th>other layers departing</th></tr>")
                 for p in bad[:LISTED_PACKETS]:
                     d = next((x for x in p.departures if x.layer is l), None)
                     others = ", ".join(x.layer.value for x in p.departures if x.layer is not l)
-                    out.append(f"<tr><td class=num>{p.index}</td><td><code>{_e(d.what() if d else '')}</code></td><td>{_e(others)}</td></tr>")
+                    tag = f"<td>{_e(p.tag)}</td>" if tagged else ""
+                    out.append(f"<tr><td class=num>{p.index}</td>{tag}<td><code>{_e(d.what() if d else '')}</code></td><td>{_e(others)}</td></tr>")
                 out.append("</table>")
                 if len(bad) > LISTED_PACKETS:
                     out.append(f"<p class=small>… and {len(bad) - LISTED_PACKETS} more packets (all in the JSON report).</p>")
     return "\n".join(out) if out else "<p>None: every tested layer of every vector passes.</p>"
+
+
+def _acceptable(report: CheckReport) -> str:
+    """The acceptable packets (several behaviours allowed) and the behaviour the DUT matched."""
+    rows = []
+    for r in report.results:
+        for p in r.packets:
+            if p.alternatives:
+                what = p.behaviour or "matches none (see the failures)"
+                rows.append(f"<tr><td>{_e(r.name)}</td><td class=num>{p.index}</td><td>{_e(p.id or '')}</td>"
+                            f"<td>{_badge(Verdict.PASS if p.ok else Verdict.FAIL)}</td><td>{_e(what)}</td></tr>")
+    if not rows:
+        return ""
+    return ("<h2>Acceptable packets</h2><p class=small>Packets where more than one behaviour is allowed: each passes "
+            "a layer by matching the expected record or one of its alternatives.</p>"
+            "<table><tr><th>vector</th><th>packet</th><th>id</th><th>verdict</th><th>behaviour</th></tr>"
+            + "\n".join(rows) + "</table>")
 
 
 def _metric_plot(report: CheckReport, limits: FeatureLimits) -> str:
@@ -226,7 +247,7 @@ def render_html(report: CheckReport) -> str:
     ]
     if skipped:
         parts.append(f"<p>Not tested (the decoder does not output them): <b>{_e(', '.join(skipped))}</b>.</p>")
-    parts += ["<h2>Summary</h2>", _summary(report), "<h2>Failures</h2>", _failures(report),
+    parts += ["<h2>Summary</h2>", _summary(report), "<h2>Failures</h2>", _failures(report), _acceptable(report),
               "<h2>Features</h2>", _features(report, limits), "</body></html>"]
     return "\n".join(parts)
 

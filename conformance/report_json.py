@@ -6,7 +6,14 @@ vector its ``verdict``, ``first_departing_layer``, ``headline``, ``dut`` (argv,
 exit status, time, stderr tail, failure), ``layers`` (verdict, packets tested
 and failed, first departure with field/actual/expected, skipped fields, the
 feature metric), ``packets`` (every packet's per-layer verdicts and
-departures) and ``feature_traces`` (the worst packets' rows).
+departures), ``feature_traces`` (the worst packets' rows) and
+``result_counts`` (packets per result class, when the set gives them).
+
+With a corpus manifest each packet also carries its vector ``id`` and
+``result`` (valid, invalid, acceptable); an acceptable packet carries its
+``alternatives`` (their labels), ``behaviour`` (``"matched expected"``,
+``"matched alternative 1: ..."``, or null when it fails) and ``matched``
+(layer -> alternative number, for the layers that passed on an alternative).
 """
 from __future__ import annotations
 

@@ -5,7 +5,11 @@ name="LAYER">`` for each vector and layer: a ``<failure>`` whose message is
 the first departing field (``packet 17: latents[3][12] = -2, expected -3``)
 and whose text lists the failing packets; an ``<error>`` when the DUT crashed,
 hung or wrote malformed output (text: the end of its standard error); a
-``<skipped>`` for a layer the DUT does not output.
+``<skipped>`` for a layer the DUT does not output. Departures name the
+packet's vector id and result class when the set has them (``packet 0
+(dred-second-same-frame, acceptable): ...``); ``<system-out>`` lists the
+packets that are not ``valid`` and, per layer, the acceptable packets that
+passed by matching an alternative (``matched alternative 1: ...``).
 """
 from __future__ import annotations
 
@@ -50,21 +54,28 @@ def build_junit(report: CheckReport) -> ET.Element:
                 ET.SubElement(case, "skipped", message=f"not tested: {why}")
             elif s.verdict in (Verdict.FAIL, Verdict.ERROR):
                 failures += 1
-                el = ET.SubElement(case, "failure", type=layer.value, message=_clean(str(s.first) if s.first else s.verdict.value))
+                el = ET.SubElement(case, "failure", type=layer.value,
+                                   message=_clean(r.departure_label(s.first) if s.first else s.verdict.value))
                 lines = [f"{s.failed} of {s.tested} packets depart in the {layer.value} layer (expected: {r.expected_source})"
                          if s.failed else f"the {layer.value} metric over the whole vector departs (expected: {r.expected_source})"]
                 bad = [p for p in r.packets if p.verdicts.get(layer) in (Verdict.FAIL, Verdict.ERROR)]
                 for p in bad[:LISTED_PACKETS]:
                     d = next((x for x in p.departures if x.layer is layer), None)
                     if d is not None:
-                        lines.append(str(d))
+                        lines.append(r.departure_label(d))
                 if len(bad) > LISTED_PACKETS:
                     lines.append(f"... {len(bad) - LISTED_PACKETS} more")
                 if s.score is not None:
                     lines.append(f"vector metric: tot {s.score.tot:.6f} max {s.score.max:.6f} pitch {s.score.pitch:.6f} over {s.score.rows} rows")
                 el.text = _clean("\n".join(lines))
+            out = []
             if s.skipped and s.verdict is not Verdict.NOT_TESTED and not r.dut.failure_kind:
-                ET.SubElement(case, "system-out").text = f"fields not output (not tested): {', '.join(s.skipped)}"
+                out.append(f"fields not output (not tested): {', '.join(s.skipped)}")
+            if r.classes() and layer is LAYERS[0]:
+                out.append(f"packets not valid: {r.classes()}")
+            out += [f"{p.label()}: {p.behaviour}" for p in r.alternative_matches() if layer in p.matched]
+            if out:
+                ET.SubElement(case, "system-out").text = _clean("\n".join(out))
     for el in (root, suite):
         el.set("tests", str(tests))
         el.set("failures", str(failures))

@@ -43,8 +43,11 @@ def _metric(result: VectorResult) -> str:
 
 def summary_table(report: CheckReport) -> Table:
     table = Table(title=f"dredconf check: {escape(report.decoder)}", title_justify="left", show_lines=False)
+    classes = any(r.classes() for r in report.results)
     table.add_column("vector", style="bold")
     table.add_column("packets", justify="right")
+    if classes:
+        table.add_column("not valid")
     for layer in LAYERS:
         table.add_column(layer.value)
     table.add_column("tot / max / pitch", justify="right")
@@ -52,7 +55,8 @@ def summary_table(report: CheckReport) -> Table:
     table.add_column("time", justify="right")
     for r in report.results:
         v = r.verdict
-        table.add_row(escape(r.name), str(r.packet_count), *(_cell(r, l) for l in LAYERS),
+        table.add_row(escape(r.name), str(r.packet_count), *((escape(r.classes()),) if classes else ()),
+                      *(_cell(r, l) for l in LAYERS),
                       _metric(r), f"[{STYLE[v]}]{v.value}[/]", f"{r.dut.elapsed:.1f}s")
     return table
 
@@ -73,14 +77,17 @@ def details(report: CheckReport, console: Console) -> None:
             s = r.layers[layer]
             if s.verdict not in (Verdict.FAIL, Verdict.ERROR):
                 continue
-            console.print(f"[{STYLE[s.verdict]}]{escape(r.name)} {layer.value}[/]: {escape(str(s.first))}")
+            first = r.departure_label(s.first) if s.first else ""
+            console.print(f"[{STYLE[s.verdict]}]{escape(r.name)} {layer.value}[/]: {escape(first)}")
             bad = [p for p in r.packets if p.verdicts.get(layer) in (Verdict.FAIL, Verdict.ERROR)]
             for p in bad[1:LISTED_PACKETS]:
                 d = next((x for x in p.departures if x.layer is layer), None)
                 if d is not None:
-                    console.print(f"    {escape(str(d))}", style="dim")
+                    console.print(f"    {escape(r.departure_label(d))}", style="dim")
             if len(bad) > LISTED_PACKETS:
                 console.print(f"    … {len(bad) - LISTED_PACKETS} more packets", style="dim")
+        for p in r.alternative_matches():
+            console.print(f"[green]{escape(r.name)} {escape(p.label())}[/]: {escape(p.behaviour or '')}")
         feat = r.layers[Layer.FEATURES]
         if feat.score is not None and feat.verdict is Verdict.PASS:
             console.print(f"[green]{escape(r.name)} features[/]: {escape(feat.score.describe(limits))}", style="dim")

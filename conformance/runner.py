@@ -1,5 +1,11 @@
 """Runs a DUT over a vector set: one invocation per vector, serially or in ``jobs`` worker processes.
 
+Where the set gives per-packet rules (the corpus manifest: vector id, result
+class, alternatives), an ``acceptable`` packet passes a layer that matches its
+expected record or any alternative, and the report names the behaviour
+matched; ``invalid`` and ``valid`` packets are judged against the expected
+record alone (an invalid one expects the extension error).
+
 Each vector is independent (its own DUT process, its own temporary
 directory), so a parallel run gives the same results as a serial one, in the
 set's order; only the timings differ.
@@ -10,6 +16,7 @@ import math
 import multiprocessing
 import tempfile
 import time
+from collections import Counter
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
@@ -19,9 +26,10 @@ from typing import Callable
 from dredconf.conformance.adapters import DEFAULT_TIMEOUT, Adapter, Invocation
 from dredconf.conformance.layers import (
     LAYER_FIELDS, LAYERS, FeatureLimits, Layer, LayerSummary, Verdict, badness, feature_rows, judge_vector,
+    matched_record,
 )
 from dredconf.conformance.results import CheckReport, DutInfo, FeatureTrace, PacketRecord, VectorResult
-from dredconf.conformance.vectorsets import FROM_REFERENCE, Vector, VectorSet
+from dredconf.conformance.vectorsets import FROM_REFERENCE, PacketRule, Vector, VectorSet
 
 
 @dataclass
@@ -66,9 +74,15 @@ def merge_reference_features(expected: list[dict], reference: list[dict]) -> tup
     return out, merged
 
 
-def _error_result(vector: Vector, source: str, packet_count: int, dut: DutInfo) -> VectorResult:
+def _error_result(vector: Vector, source: str, packet_count: int, dut: DutInfo,
+                  rules: list[PacketRule] | None = None) -> VectorResult:
     layers = {l: LayerSummary(Verdict.ERROR, skipped=[]) for l in LAYERS}
-    return VectorResult(vector.name, str(vector.stream), source, packet_count, dut, layers)
+    return VectorResult(vector.name, str(vector.stream), source, packet_count, dut, layers,
+                        result_counts=_result_counts(rules))
+
+
+def _result_counts(rules: list[PacketRule] | None) -> dict[str, int]:
+    return dict(Counter(r.result for r in rules)) if rules else {}
 
 
 def check_vector(adapter: Adapter, vector: Vector, options: CheckOptions) -> VectorResult:
@@ -78,6 +92,9 @@ def check_vector(adapter: Adapter, vector: Vector, options: CheckOptions) -> Vec
         expected = vector.load_expected()
         if expected is None:
             expected = reference_expectations(vector, options.model)
+        rules = vector.load_rules()
+        if rules is not None and len(rules) != len(expected):
+            raise ValueError(f"{len(rules)} packet rules for {len(expected)} expected records")
     except Exception as e:  # noqa: BLE001 - a broken set is reported, not raised
         return _error_result(vector, source, 0, DutInfo(failure_kind="expectations", failure=f"cannot load expectations: {e}"))
     if source != FROM_REFERENCE and _lacks_features(expected):
@@ -93,17 +110,23 @@ def check_vector(adapter: Adapter, vector: Vector, options: CheckOptions) -> Vec
     dut = DutInfo(run.argv, run.exit_status, run.elapsed, run.stderr,
                   run.failure.kind if run.failure else None, run.failure.message if run.failure else None)
     if run.failure is not None or run.records is None:
-        return _error_result(vector, source, len(expected), dut)
-    judged = judge_vector(run.records, expected, options.limits)
-    packets = [PacketRecord.of(p) for p in judged.packets]
+        return _error_result(vector, source, len(expected), dut, rules)
+    alternatives = [[a.record for a in r.alternatives] for r in rules] if rules else None
+    judged = judge_vector(run.records, expected, options.limits, alternatives)
+    if rules:
+        packets = [PacketRecord.of(p, r.id, r.result, [a.label for a in r.alternatives]) for p, r in zip(judged.packets, rules)]
+    else:
+        packets = [PacketRecord.of(p) for p in judged.packets]
     traces = []
     if options.traces and judged.layers[Layer.FEATURES].verdict is not Verdict.NOT_TESTED:
         scored = [p for p in judged.packets if p.score is not None and p.score.rows]
         scored.sort(key=lambda p: (-_finite(badness(p.score, options.limits)), p.index))
         for p in scored[: options.traces]:
-            traces.append(FeatureTrace(p.index, p.score, feature_rows(expected[p.index]["dred"]["features"]).tolist(),
+            ref = matched_record(p, Layer.FEATURES, expected[p.index], alternatives[p.index] if alternatives else ())
+            traces.append(FeatureTrace(p.index, p.score, feature_rows(ref["dred"]["features"]).tolist(),
                                        feature_rows(run.records[p.index]["dred"]["features"]).tolist()))
-    return VectorResult(vector.name, str(vector.stream), source, len(expected), dut, judged.layers, packets, traces)
+    return VectorResult(vector.name, str(vector.stream), source, len(expected), dut, judged.layers, packets, traces,
+                        _result_counts(rules))
 
 
 def _finite(x: float) -> float:

@@ -10,7 +10,12 @@
 * :class:`FileLoader`: one ``*.bit`` file, with the same sibling rule.
 
 A vector without expectations is judged against the reference decoder's
-output; every result says where its expectations came from.
+output; every result says where its expectations came from. A set may also
+give each packet a :class:`PacketRule` (``Vector.load_rules``): the corpus
+manifest's vector id, Wycheproof result class and, for ``acceptable``
+packets, the alternative records a conforming decoder may output instead
+(the runner passes a layer that matches any of them). Plain directories and
+files have none: every packet is judged against its expected record alone.
 
 The interface is small on purpose, so another corpus layout plugs in without
 touching the runner: a loader is any object with ``name``,
@@ -55,16 +60,57 @@ class Vector:
             return None
         return load_expected_file(self.expected)
 
+    def load_rules(self) -> "list[PacketRule] | None":
+        """Per packet: vector id, result class (valid, invalid, acceptable) and alternatives; None when the set has
+        none (every packet is then judged against its expected record alone, as ``valid``)."""
+        return None
+
 
 # --- begin: dredconf vectors corpus (vectors/, docs/VECTORS.md) ----------------------------
+#: Wycheproof result classes (``result`` of a corpus vector).
+VALID, INVALID, ACCEPTABLE = "valid", "invalid", "acceptable"
+
+
+@dataclass(frozen=True)
+class Alternative:
+    """Another record a conforming decoder may output for an ``acceptable`` packet."""
+
+    label: str  # the manifest's ``behaviour`` text ("" when it has none)
+    record: dict = field(compare=False, hash=False)
+
+
+@dataclass(frozen=True)
+class PacketRule:
+    """What the set says about one packet beyond its expected record: its vector id, result class and alternatives."""
+
+    id: str | None
+    result: str = VALID
+    alternatives: tuple[Alternative, ...] = ()
+
+
 @dataclass(frozen=True)
 class InlineVector(Vector):
     """A stream whose expected records come inside its set's manifest (the ``dredconf vectors`` corpus)."""
 
     records: tuple = field(default=(), compare=False, hash=False)
+    #: One per packet, in stream order (empty: every packet ``valid``, no ids).
+    rules: tuple[PacketRule, ...] = field(default=(), compare=False, hash=False)
 
     def load_expected(self) -> list[dict] | None:
         return [dict(r) for r in self.records]
+
+    def load_rules(self) -> list[PacketRule] | None:
+        return list(self.rules) if self.rules else None
+
+
+def _packet_rules(manifest: dict) -> dict[str, list[PacketRule]]:
+    """Stream path -> the rule of each of its packets, from a validated ``dredconf-vectors/1`` manifest."""
+    out: dict[str, list[PacketRule]] = {}
+    for v in manifest["vectors"]:
+        alts = tuple(Alternative(str(a.get("behaviour") or a.get("comment") or a.get("label") or ""), a["expected"])
+                     for a in v.get("alternatives", ()))
+        out.setdefault(v["stream"], []).append(PacketRule(v["id"], v["result"], alts))
+    return out
 # --- end: dredconf vectors corpus ------------------------------------------------------------
 
 
@@ -150,8 +196,10 @@ class ManifestLoader:
         if isinstance(manifest, dict) and manifest.get("schema") == "dredconf-vectors/1":
             from dredconf.vectors.manifest import stream_expectations  # validates the manifest
 
-            corpus = [InlineVector(name, path / rel, path / self.filename, label, tuple(records))
-                      for name, rel, records, label in stream_expectations(path)]
+            streams = stream_expectations(path)
+            rules = _packet_rules(manifest)  # validated just above
+            corpus = [InlineVector(name, path / rel, path / self.filename, label, tuple(records), tuple(rules.get(rel, ())))
+                      for name, rel, records, label in streams]
             return VectorSet(path, self.name, corpus, f"dredconf vectors corpus, seed {manifest.get('seed')}")
         # --- end: dredconf vectors corpus
         vectors = []

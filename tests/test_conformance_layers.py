@@ -43,11 +43,6 @@ def judge(actual: dict, expected: dict, **kw):
     return judge_packet(actual, expected, Claims.of([actual]), **kw)
 
 
-@pytest.fixture(autouse=True)
-def _metrics():
-    pytest.importorskip("dredconf.conformance.metrics")
-
-
 def test_identical_records_pass_every_layer():
     e = record(17)
     j = judge(copy.deepcopy(e), e)

@@ -21,10 +21,6 @@ pytestmark = [pytest.mark.shared, pytest.mark.slow]
 HANG_TIMEOUT = 5.0
 
 
-@pytest.fixture(autouse=True)
-def _metrics():
-    pytest.importorskip("dredconf.conformance.metrics")
-
 
 @pytest.fixture(scope="module")
 def syn(vectors_dir):

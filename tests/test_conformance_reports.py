@@ -32,10 +32,6 @@ TAMPER = DUT_DIR / "tamper.py"
 pytestmark = pytest.mark.shared
 
 
-@pytest.fixture(autouse=True)
-def _metrics():
-    pytest.importorskip("dredconf.conformance.metrics")
-
 
 @pytest.fixture(scope="module")
 def broken_dut(tmp_path_factory) -> str:

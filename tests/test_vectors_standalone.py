@@ -94,7 +94,6 @@ def test_export_from_corpus(tmp_path_factory, model_dir, tmp_path):
 
 
 def test_export_features_layout(tmp_path_factory, model_dir, tmp_path):
-    pytest.importorskip("dredconf.reference.rdovae")
     from dredconf.reference.model import load_model
 
     corpus = generated(tmp_path_factory.getbasetemp(), model_dir, 1)

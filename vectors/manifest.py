@@ -263,8 +263,8 @@ def stream_expectations(directory: str | Path) -> list[tuple[str, str, list[dict
     """For the conformance runner: (name, stream path, expected records in packet order, label) per stream.
 
     The records are the manifest's ``expected`` (libopus 1.6.1's behaviour,
-    also for ``acceptable`` vectors); ``alternatives`` are not judged by the
-    runner.
+    also for ``acceptable`` vectors); the runner reads each vector's ``result``
+    and ``alternatives`` from the manifest itself (conformance/vectorsets.py).
     """
     m = load_manifest(directory)
     by_stream: dict[str, list[dict]] = {s["path"]: [] for s in m["streams"]}

@@ -21,7 +21,6 @@ def _enabled(request):
     opt = request.config.getoption
     if opt("benchmark_disable", default=True) and not opt("benchmark_enable", default=False):
         pytest.skip("benchmarks disabled (run with --benchmark-enable)")
-    pytest.importorskip("dredconf.conformance.metrics")
 
 
 @pytest.mark.parametrize("jobs", [1, 2], ids=["serial", "j2"])
