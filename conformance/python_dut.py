@@ -23,12 +23,14 @@ _reference = None
 
 
 def reference(packet: bytes, index: int) -> dict:
-    """The built-in DUT: the reference decoder with features (model from ``$DREDCONF_MODEL`` or the default rules)."""
+    """The built-in DUT: the reference decoder with features (model from ``$DREDCONF_MODEL`` or the default rules,
+    arithmetic from ``$DREDCONF_ARITH``: exact by default, or fixed)."""
     global _reference
     if _reference is None:
         from dredconf.reference.decoder import ReferenceDecoder
 
-        _reference = ReferenceDecoder(os.environ.get("DREDCONF_MODEL") or None, features=True)
+        _reference = ReferenceDecoder(os.environ.get("DREDCONF_MODEL") or None, features=True,
+                                      arith=os.environ.get("DREDCONF_ARITH") or None)
     return _reference.decode_packet(packet, index).to_json(with_features=True)
 
 

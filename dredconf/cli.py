@@ -37,11 +37,11 @@ def _read_input(file: str | None, hex_packet: str | None) -> tuple[bytes, bool]:
     return data, False
 
 
-def _decoder(model: str | None, features: bool):
+def _decoder(model: str | None, features: bool, arith: str | None = None):
     from dredconf.reference.decoder import ReferenceDecoder
 
     try:
-        return ReferenceDecoder(model, features=features)
+        return ReferenceDecoder(model, features=features, arith=arith)
     except DredconfError as e:
         raise click.ClickException(str(e)) from None
 
@@ -113,10 +113,12 @@ def inspect(file, hex_packet, packet, as_json, model):
 @click.option("--json", "as_json", is_flag=True, help="Print the ground-truth JSON schema, with features.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write features as raw float32 rows (20 each), packet after packet.")
 @click.option("--model", help=MODEL_HELP)
-def decode(file, hex_packet, packet, as_json, output, model):
-    """Decode DRED features (fixed-point RDOVAE) for every packet that carries DRED."""
+@click.option("--arith", type=click.Choice(["exact", "fixed"]), default="exact", show_default=True,
+              help="exact: libopus's float32 features bit for bit (integer soft-float); fixed: the faster fixed-point path.")
+def decode(file, hex_packet, packet, as_json, output, model, arith):
+    """Decode DRED features (integer-only RDOVAE) for every packet that carries DRED."""
     data, raw = _read_input(file, hex_packet)
-    decoder = _decoder(model, features=True)
+    decoder = _decoder(model, features=True, arith=arith)
     results, status = _selected(decoder, data, raw, packet)
     rows = open(output, "wb") if output else None  # written packet by packet, as the JSON
     try:

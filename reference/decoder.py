@@ -73,15 +73,15 @@ class PacketResult:
 class ReferenceDecoder:
     """Packets in, integers (and optionally features) out; bit-exact against libopus 1.6.1."""
 
-    def __init__(self, model: Model | str | Path | None = None, *, features: bool = False):
+    def __init__(self, model: Model | str | Path | None = None, *, features: bool = False, arith: str | None = None):
         parts = ("stats", "decoder") if features else ("stats",)
         self.model = model if isinstance(model, Model) else load_model(model, parts=parts)
         self.features = features
         self._rdovae = None
         if features:
-            from dredconf.reference.rdovae import RdovaeDecoder
+            from dredconf.reference.rdovae import DEFAULT_ARITH, RdovaeDecoder
 
-            self._rdovae = RdovaeDecoder(self.model)
+            self._rdovae = RdovaeDecoder(self.model, arith=arith or DEFAULT_ARITH)
 
     def decode_packet(self, data: bytes, index: int = 0) -> PacketResult:
         """Decode one packet; errors are collected in the result, never raised."""

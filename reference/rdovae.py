@@ -20,6 +20,16 @@ every platform):
 
 Output: ``decode`` gives libopus's ``fec_features`` order (row 0 = newest 10 ms frame);
 ``decode_standalone`` gives libopus ``fargan_demo -dred-decoding`` order (oldest first).
+
+Two arithmetic modes, ``RdovaeDecoder(model, arith=...)``:
+
+* ``"fixed"``: the fixed-point core above (the faster path); within a small fraction of libopus's
+  conformance thresholds, not bit-exact.
+* ``"exact"`` (default, ``DEFAULT_ARITH``): ``csrc/rdovae_exact.c``, libopus's generic-C float32 arithmetic in libopus's
+  order of operations, every float32 operation emulated by an integer soft-float
+  (``csrc/softfloat32.h``); its features are libopus's bit for bit.  Its model arrays are
+  the float32 numbers as bit patterns (``.view(np.uint32)``, no conversion at all), the
+  int8 weights and sparse index in the fixed core's layout, and the quantizer scale tables.
 """
 from __future__ import annotations
 
@@ -63,7 +73,11 @@ for _k in range(STAGES):
     ARCHITECTURE[f"dec_conv{_k + 1}"] = (lib.DC_RDOVAE_SLOT_CONV + _k, 2 * lib.DC_RDOVAE_CONV, lib.DC_RDOVAE_CONV)
 SLOT_NAMES = {slot: name for name, (slot, _, _) in ARCHITECTURE.items()}
 FLOAT_LAYERS = ("dec_hidden_init", "dec_dense1")
+ARITHMETIC = ("fixed", "exact")
+#: The reference's features are libopus's bit for bit; "fixed" is the faster fixed-point path.
+DEFAULT_ARITH = "exact"
 
+_EXACT_SLOT_NAMES = {**SLOT_NAMES, lib.DC_RDOVAE_EXACT_SLOT_SCALES: "quantizer scale tables"}
 _REASONS = {
     lib.DC_RDOVAE_BAD_DIMS: "dimensions are not the architecture's",
     lib.DC_RDOVAE_BAD_POINTER: "a required array is missing",
@@ -157,8 +171,9 @@ def _sparse_blocks(idx: np.ndarray, nin: int, nout: int, layer: str) -> int:
     return total
 
 
-def _qlayer_arrays(model: Any, layer: str) -> dict[str, np.ndarray]:
-    """The integer arrays of an int8 layer, shape-checked against the architecture."""
+def _qlayer_arrays(model: Any, layer: str, fixed: bool = True) -> dict[str, np.ndarray]:
+    """The integer arrays of an int8 layer, shape-checked against the architecture
+    (``fixed=False``: without the fixed-point scale and bias, for the exact core)."""
     spec = model.decoder_layers.get(layer)
     if spec is None:
         raise _shape_error(layer, "missing from the model")
@@ -205,6 +220,8 @@ def _qlayer_arrays(model: Any, layer: str) -> dict[str, np.ndarray]:
     bias = np.asarray(bias).ravel()
     if bias.size != nout:
         raise _shape_error(layer, f"{bias.size} biases, expected {nout}")
+    if not fixed:
+        return {"weights": weights, "idx": idx, "nb_inputs": nin, "nb_outputs": nout}
     try:
         mant, shift = scale_to_fixed(scale)
         bias_q = to_q(bias.astype(np.float32), PRE_Q)
@@ -257,17 +274,67 @@ def _flayer_arrays(model: Any, layer: str, scales: np.ndarray) -> dict[str, Any]
     raise _shape_error(layer, f"weights too large for a Q{PRE_Q} fixed-point accumulation")
 
 
+def _f32_bits(values: np.ndarray) -> np.ndarray:
+    """float32 values -> their bit patterns (uint32), unchanged."""
+    a = np.asarray(values)
+    if a.dtype != np.float32:
+        raise ValueError(f"{a.dtype} values, expected float32")
+    return np.ascontiguousarray(a.ravel()).view(np.uint32)
+
+
+def _exact_flayer_arrays(model: Any, layer: str) -> dict[str, Any]:
+    """A float layer for the exact core: libopus's float32 weights and bias, as bits."""
+    spec = model.decoder_layers.get(layer)
+    if spec is None:
+        raise _shape_error(layer, "missing from the model")
+    _, nin, nout = ARCHITECTURE[layer]                  # dec_dense1: 25 latents + the level input
+    if (spec.get("nb_inputs"), spec.get("nb_outputs")) != (nin, nout):
+        raise _shape_error(layer, f"declared {spec.get('nb_inputs')}x{spec.get('nb_outputs')}, "
+                                  f"the decoder needs {nin}x{nout}")
+    if _array(model, layer, spec, "diag") is not None:
+        raise _shape_error(layer, "has a diag array; not supported")
+    fw = _array(model, layer, spec, "float_weights")
+    if fw is None:
+        raise _shape_error(layer, "float weights missing (an int8 version is not supported)")
+    fw = np.asarray(fw).ravel()
+    if fw.dtype != np.float32 or fw.size != nin * nout or _array(model, layer, spec, "weights_idx") is not None:
+        raise _shape_error(layer, f"float weights: {fw.size} {fw.dtype} values, expected {nin * nout} float32, dense")
+    bias = _array(model, layer, spec, "bias")
+    if bias is not None and (np.asarray(bias).size != nout or np.asarray(bias).dtype != np.float32):
+        raise _shape_error(layer, f"{np.asarray(bias).size} biases, expected {nout} float32")
+    return {"weights": _f32_bits(fw), "bias": None if bias is None else _f32_bits(bias),
+            "nb_inputs": nin, "nb_outputs": nout}
+
+
+def _exact_qlayer_arrays(model: Any, layer: str) -> dict[str, Any]:
+    """An int8 layer for the exact core: the fixed core's weights and index, scale and bias as bits."""
+    arrays = _qlayer_arrays(model, layer, fixed=False)
+    spec = model.decoder_layers[layer]
+    scale = np.asarray(_array(model, layer, spec, "scale"))
+    bias = _array(model, layer, spec, "bias")
+    if scale.dtype != np.float32 or (bias is not None and np.asarray(bias).dtype != np.float32):
+        raise _shape_error(layer, "scale or bias not float32")
+    return {"weights": arrays["weights"], "idx": arrays["idx"], "scale": _f32_bits(scale),
+            "bias": None if bias is None else _f32_bits(bias),
+            "nb_inputs": arrays["nb_inputs"], "nb_outputs": arrays["nb_outputs"]}
+
+
 # ---------------------------------------------------------------- the decoder
 
 class RdovaeDecoder:
-    """Fixed-point RDOVAE decoder for one model (``reference.model.load_model()`` by default).
+    """RDOVAE decoder for one model (``reference.model.load_model()`` by default).
 
+    ``arith``: ``"exact"`` (default: libopus's float32 features bit for bit, by integer
+    soft-float) or ``"fixed"`` (the faster fixed-point core); see the module doc.
     ``core`` is the compiled C core to use (any module with ``ffi`` and ``lib`` built from
     ``csrc/``, e.g. by ``build_core.make_builder`` with other compiler flags); default: the
     installed ``dredconf.reference._core``.
     """
 
-    def __init__(self, model: Any = None, *, core: Any = None):
+    def __init__(self, model: Any = None, *, core: Any = None, arith: str = DEFAULT_ARITH):
+        if arith not in ARITHMETIC:
+            raise ValueError(f"arith must be one of {ARITHMETIC}, got {arith!r}")
+        self.arith = arith
         self._ffi, self._lib = (ffi, lib) if core is None else (core.ffi, core.lib)
         if model is None:
             from dredconf.reference.model import load_model
@@ -283,8 +350,11 @@ class RdovaeDecoder:
                              f"expected ({LEVELS}, {LATENT_DIM}) and ({LEVELS}, {STATE_DIM})", rule="model-shape")
         self.model = model
         self._keep: list[Any] = []
-        self._m = self._ffi.new("dc_rdovae_model *")
         self.fracs: dict[str, int] = {}
+        if arith == "exact":
+            self._init_exact(latent_scale, state_scale)
+            return
+        self._m = self._ffi.new("dc_rdovae_model *")
         for name, (slot, _, _) in ARCHITECTURE.items():
             if name in FLOAT_LAYERS:
                 scales = state_scale if name == "dec_hidden_init" else latent_scale
@@ -297,8 +367,39 @@ class RdovaeDecoder:
             raise self.check_error()
 
     # -- building the C struct
-    def _slot_struct(self, slot: int):
-        m = self._m
+    def _init_exact(self, latent_scale: np.ndarray, state_scale: np.ndarray) -> None:
+        self._m = None
+        self._x = x = self._ffi.new("dc_rdovae_exact_model *")
+        scales = {}
+        for key, table in (("state_scale", state_scale), ("latent_scale", latent_scale)):
+            t = np.asarray(table)
+            if not np.issubdtype(t.dtype, np.integer) or t.min() < 0 or t.max() > 255:
+                raise ModelError(f"quantizer {key} table: values outside 0..255", rule="model-shape")
+            scales[key] = self._ptr("int32_t[]", t.astype(np.int32).reshape(-1))
+        x.state_scale, x.latent_scale = scales["state_scale"], scales["latent_scale"]
+        for name, (slot, _, _) in ARCHITECTURE.items():
+            target = self._slot_struct(slot, x)
+            try:
+                if name in FLOAT_LAYERS:
+                    a = _exact_flayer_arrays(self.model, name)
+                else:
+                    a = _exact_qlayer_arrays(self.model, name)
+            except ValueError as e:
+                raise _shape_error(name, str(e)) from None
+            target.nb_inputs = a["nb_inputs"]
+            target.nb_outputs = a["nb_outputs"]
+            target.weights = self._ptr("uint32_t[]" if name in FLOAT_LAYERS else "int16_t[]", a["weights"])
+            target.nb_weights = a["weights"].size
+            target.bias = self._ffi.NULL if a["bias"] is None else self._ptr("uint32_t[]", a["bias"])
+            if name not in FLOAT_LAYERS:
+                target.idx = self._ptr("int32_t[]", a["idx"])
+                target.nb_idx = a["idx"].size
+                target.scale = self._ptr("uint32_t[]", a["scale"])
+        if self._lib.dc_rdovae_exact_check(x) != lib.DC_RDOVAE_OK:
+            raise self.check_error()
+
+    def _slot_struct(self, slot: int, m: Any = None):
+        m = self._m if m is None else m
         fixed = {lib.DC_RDOVAE_SLOT_HIDDEN_INIT: m.hidden_init, lib.DC_RDOVAE_SLOT_DENSE1: m.dense1,
                  lib.DC_RDOVAE_SLOT_GRU_INIT: m.gru_init, lib.DC_RDOVAE_SLOT_OUTPUT: m.output}
         if slot in fixed:
@@ -336,20 +437,30 @@ class RdovaeDecoder:
         l.bias = self._ptr("int64_t[]", arrays["bias"])
 
     def check_error(self) -> ModelError:
-        m = self._m
-        name = SLOT_NAMES.get(m.check_slot, f"slot {m.check_slot}")
+        m = self._x if self.arith == "exact" else self._m
+        name = _EXACT_SLOT_NAMES.get(m.check_slot, f"slot {m.check_slot}")
         row = f", row {m.check_row}" if m.check_row >= 0 else ""
         reason = _REASONS.get(m.check_reason, f"reason {m.check_reason}")
         return ModelError(f"RDOVAE decoder layer {name}{row}: {reason}", rule="model-shape")
 
     @property
     def c_model(self):
-        """The checked ``dc_rdovae_model *`` (for the per-layer entry points in tests)."""
+        """The checked ``dc_rdovae_model *`` (for the per-layer entry points in tests); fixed mode."""
+        if self._m is None:
+            raise ValueError("this decoder was built with arith='exact'; see c_exact_model")
         return self._m
 
+    @property
+    def c_exact_model(self):
+        """The checked ``dc_rdovae_exact_model *``; exact mode."""
+        if self.arith != "exact":
+            raise ValueError("this decoder was built with arith='fixed'")
+        return self._x
+
     # -- decoding
-    def decode_fixed(self, q0: int, state: Sequence[int], latents: Any, levels: Sequence[int]) -> np.ndarray:
-        """Features as the core computes them: int32 Q20, shape (4n, 20), fec_features order."""
+    @staticmethod
+    def _arguments(q0: int, state: Sequence[int], latents: Any, levels: Sequence[int]):
+        """Validated int32 arrays (state, latents flat, levels) and n."""
         st = _int32_array(state, "state")
         if st.shape != (STATE_DIM,):
             raise ValueError(f"state has shape {st.shape}, expected ({STATE_DIM},)")
@@ -366,17 +477,37 @@ class RdovaeDecoder:
             raise ValueError(f"{n} latents: at most {MAX_LATENTS}")
         if not 0 <= int(q0) < LEVELS or (n and not (lev.min() >= 0 and lev.max() < LEVELS)):
             raise ValueError(f"q0 {q0} or a level in {lev.tolist()} outside 0..{LEVELS - 1}")
+        return st, np.ascontiguousarray(lat.reshape(-1)), lev, n
+
+    def decode_fixed(self, q0: int, state: Sequence[int], latents: Any, levels: Sequence[int]) -> np.ndarray:
+        """Features as the fixed core computes them: int32 Q20, shape (4n, 20), fec_features order."""
+        m = self.c_model
+        st, lat, lev, n = self._arguments(q0, state, latents, levels)
         out = np.zeros(n * lib.DC_RDOVAE_OUT_PER_LATENT, dtype=np.int32)
         buf = self._ffi.from_buffer
-        rc = self._lib.dc_rdovae_decode(self._m, buf("int32_t[]", st), int(q0),
-                                        buf("int32_t[]", np.ascontiguousarray(lat.reshape(-1))),
+        rc = self._lib.dc_rdovae_decode(m, buf("int32_t[]", st), int(q0), buf("int32_t[]", lat),
                                         buf("int32_t[]", lev), n, buf("int32_t[]", out), out.size)
+        if rc != lib.DC_RDOVAE_OK:
+            raise ValueError(f"RDOVAE decode: {_ERRORS.get(rc, rc)}")
+        return out.reshape(n * FRAMES_PER_LATENT, NUM_FEATURES)
+
+    def decode_exact(self, q0: int, state: Sequence[int], latents: Any, levels: Sequence[int]) -> np.ndarray:
+        """Features as the exact core computes them: float32 bit patterns (uint32), shape (4n, 20),
+        fec_features order; ``.view(np.float32)`` gives libopus's features."""
+        m = self.c_exact_model
+        st, lat, lev, n = self._arguments(q0, state, latents, levels)
+        out = np.zeros(n * lib.DC_RDOVAE_OUT_PER_LATENT, dtype=np.uint32)
+        buf = self._ffi.from_buffer
+        rc = self._lib.dc_rdovae_exact_decode(m, buf("int32_t[]", st), int(q0), buf("int32_t[]", lat),
+                                              buf("int32_t[]", lev), n, buf("uint32_t[]", out), out.size)
         if rc != lib.DC_RDOVAE_OK:
             raise ValueError(f"RDOVAE decode: {_ERRORS.get(rc, rc)}")
         return out.reshape(n * FRAMES_PER_LATENT, NUM_FEATURES)
 
     def decode_integers(self, q0: int, state: Sequence[int], latents: Any, levels: Sequence[int]) -> np.ndarray:
         """Features as float32, shape (4n, 20), libopus fec_features order (row 0 newest)."""
+        if self.arith == "exact":
+            return self.decode_exact(q0, state, latents, levels).view(np.float32)
         return to_float(self.decode_fixed(q0, state, latents, levels))
 
     def decode(self, payload: DredLatents) -> np.ndarray:

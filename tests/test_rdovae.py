@@ -37,7 +37,7 @@ Q32 = 1 << 32
 
 @pytest.fixture(scope="module")
 def decoder(model):
-    return R.RdovaeDecoder(model)
+    return R.RdovaeDecoder(model, arith="fixed")
 
 
 def _dred_packets(records):
@@ -371,7 +371,7 @@ def _model_copy(model):
 
 def _expect_shape_error(m, *words):
     with pytest.raises(ModelError) as info:
-        R.RdovaeDecoder(m)
+        R.RdovaeDecoder(m, arith="fixed")
     assert info.value.rule == "model-shape"
     for w in words:
         assert w in str(info.value)
@@ -428,7 +428,7 @@ def test_bad_model_shapes_give_clear_errors(model):
 @pytest.mark.shared
 def test_c_model_check_is_a_safety_net(model):
     """The C core re-checks the struct it is given: sizes, index tables, ranges."""
-    dec = R.RdovaeDecoder(model)
+    dec = R.RdovaeDecoder(model, arith="fixed")
     m = dec.c_model
     assert lib.dc_rdovae_model_check(m) == lib.DC_RDOVAE_OK
 

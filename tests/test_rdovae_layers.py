@@ -99,7 +99,7 @@ for _k in range(5):
 
 @pytest.fixture(scope="module")
 def dec(model):
-    return R.RdovaeDecoder(model)
+    return R.RdovaeDecoder(model, arith="fixed")
 
 
 def _p(a):
