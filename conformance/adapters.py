@@ -44,7 +44,7 @@ separate process, with a time limit (``--timeout``, default 120 s). Kinds:
     importable from the directory ``dredconf check`` was started in (and
     ``$PYTHONPATH``).
 
-``reference``
+``reference`` (or ``reference:exact``, ``reference:fixed``)
     The suite's own decoder (``dredconf.reference.decoder.ReferenceDecoder``
     with features), run like a ``python:`` DUT: ``dredconf check --decoder
     reference`` is the suite's self-check.
@@ -190,6 +190,21 @@ def _tail(path: Path, n: int) -> bytes:
 def _any_file_at_limit(workdir: Path, max_output: int) -> bool:
     return any(p.is_file() and p.stat().st_size >= max_output for p in workdir.iterdir())
 
+
+def _wait_within_limits(proc: subprocess.Popen, workdir: Path, timeout: float, max_output: int) -> None:
+    """proc.wait(timeout), returning early once a file reached the cap (a DUT that ignores SIGXFSZ and
+    EFBIG would otherwise spin until the time limit); the caller kills the group either way."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            proc.wait(timeout=min(0.25, max(deadline - time.monotonic(), 0)))
+            return
+        except subprocess.TimeoutExpired:
+            if _any_file_at_limit(workdir, max_output):
+                return
+            if time.monotonic() >= deadline:
+                raise
+
 # --- end of output limit --------------------------------------------------------------------------------
 
 
@@ -216,7 +231,7 @@ def run_process(argv: list[str], workdir: Path, timeout: float, env: dict[str, s
             return ProcessResult(None, 0.0, b"", "", launch_error=f"cannot run {argv[0]!r}: {e.strerror or e}")
         timed_out = False
         try:
-            proc.wait(timeout=timeout)
+            _wait_within_limits(proc, workdir, timeout, max_output)
         except subprocess.TimeoutExpired:
             timed_out = True
         finally:
@@ -379,9 +394,17 @@ class PythonAdapter(CmdAdapter):
         return self.label or f"python:{self.target}"
 
 
-def reference_adapter(model: str | None = None) -> PythonAdapter:
+def reference_adapter(model: str | None = None, arith: str | None = None) -> PythonAdapter:
+    """The reference; ``arith`` "exact" (default: libopus's float32 features bit for bit) or "fixed"."""
+    from dredconf.reference.rdovae import ARITHMETIC
+
+    if arith is not None and arith not in ARITHMETIC:
+        raise ValueError(f"--decoder reference:{arith}: want one of {', '.join(ARITHMETIC)}")
     env = {"DREDCONF_MODEL": str(model)} if model else {}
-    return PythonAdapter(target="dredconf.conformance.python_dut:reference", label="reference", env=env)
+    if arith:
+        env["DREDCONF_ARITH"] = arith
+    return PythonAdapter(target="dredconf.conformance.python_dut:reference",
+                         label="reference" + (f":{arith}" if arith else ""), env=env)
 
 
 def mutant_adapter(name: str, model: str | None = None) -> PythonAdapter:
@@ -411,4 +434,6 @@ def parse_decoder(spec: str, *, model: str | None = None) -> Adapter:
         return PythonAdapter(target=rest, env=env)
     if kind == "mutant":
         return mutant_adapter(rest, model)
+    if kind == "reference":
+        return reference_adapter(model, rest)
     raise ValueError(f"--decoder {spec!r}: unknown kind {kind!r} (reference, cmd, libopus-features, python, mutant)")

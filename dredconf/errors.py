@@ -1,6 +1,10 @@
 """Errors the suite reports: each names the packet, the byte offset and the rule broken."""
 from __future__ import annotations
 
+import re
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
 
 class DredconfError(Exception):
     """Base of every error the suite reports on purpose (never a crash).
@@ -29,7 +33,10 @@ class DredconfError(Exception):
         if self.offset is not None:
             where.append(f"byte {self.offset}")
         prefix = ", ".join(where)
-        return f"{prefix + ': ' if prefix else ''}{self.message} [{self.rule}]"
+        # One line, always: a message quoting bytes of a broken input (a model file's text) shows control
+        # characters escaped, as repr does.
+        message = _CONTROL.sub(lambda m: repr(m.group())[1:-1], self.message)
+        return f"{prefix + ': ' if prefix else ''}{message} [{self.rule}]"
 
 
 class StreamError(DredconfError):
@@ -50,3 +57,8 @@ class PayloadError(DredconfError):
 
 class ModelError(DredconfError):
     """A model directory or tarball is missing a file, or a file is corrupt."""
+
+
+class LimitError(DredconfError):
+    """An input needs more than one of the suite's resource limits allows (not a bitstream rule:
+    libopus may accept it); what came before the limit is kept. docs/ERRORS.md lists the limits."""

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
@@ -53,7 +54,7 @@ def _summary(r) -> None:
         rep = " (repeated)" if e.repeated else ""
         _console.print(f"    ext {e.id:3d}  frame {e.frame:2d}  bytes {start}..{start + e.length} ({e.length} B){rep}  {_ext_note(r, i)}")
     if r.extensions.error is not None:
-        _console.print(f"    [red]extension error:[/red] {r.errors[-1]}")
+        _console.print(f"    [red]extension error:[/red] {escape(str(r.errors[-1]))}")  # its [rule] is not markup
     if r.payload is not None:
         _console.print(f"    DRED  {_dred_summary(r.payload)}")
 
@@ -116,7 +117,7 @@ def render_model_info(info: dict) -> None:
     t.add_column("value")
     for k, v in info.items():
         if not isinstance(v, (dict, list)):
-            t.add_row(k, str(v))
+            t.add_row(k, escape(str(v)))  # a path may hold [brackets]: text, not markup
     _console.print(t)
     for k, v in info.items():
         if isinstance(v, dict) and v and all(isinstance(x, dict) for x in v.values()):
@@ -126,12 +127,12 @@ def render_model_info(info: dict) -> None:
             for c in cols:
                 t.add_column(c)
             for name, row in v.items():
-                t.add_row(name, *(str(row.get(c, "")) for c in cols))
+                t.add_row(escape(name), *(escape(str(row.get(c, ""))) for c in cols))
             _console.print(t)
         elif isinstance(v, dict):
             t = Table(title=k, title_justify="left")
             t.add_column("name")
             t.add_column("value")
             for name, val in v.items():
-                t.add_row(name, str(val))
+                t.add_row(escape(str(name)), escape(str(val)))
             _console.print(t)

@@ -23,9 +23,10 @@ CSRC = Path(__file__).resolve().parent / "csrc"
 MODULE = "dredconf.reference._core"
 # Integer-only core: strict ISO C, no fast-math, so every compiler gives the same bits.
 BASE_CFLAGS = ["-std=c99", "-O2", "-fno-fast-math", "-fwrapv", "-Wall", "-Wextra"]
-# ASan + UBSan, every UBSan report fatal, frames kept for readable stacks.
+# ASan + UBSan, every UBSan report fatal, frames kept for readable stacks; -fno-wrapv so that UBSan also
+# reports signed overflow, which the base flags' -fwrapv would define away (the core never overflows).
 SANITIZE_CFLAGS = ["-fsanitize=address,undefined", "-fno-sanitize-recover=undefined", "-fno-omit-frame-pointer",
-                   "-g", "-O1"]
+                   "-fno-wrapv", "-g", "-O1"]
 _CDEF = re.compile(r"/\* cdef begin \*/(.*?)/\* cdef end \*/", re.S)
 
 

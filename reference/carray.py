@@ -78,13 +78,16 @@ def _numbers(body: str, dtype, count: int, where: str) -> np.ndarray:
     try:
         if dtype is np.float32:
             # A literal without suffix is a double converted to float, as the C compiler does.
-            values = np.array(tokens, dtype=np.float64).astype(np.float32)
+            with np.errstate(over="ignore"):  # past float32: inf, rejected below
+                values = np.array(tokens, dtype=np.float64).astype(np.float32)
         else:
             values = np.array(tokens, dtype=np.int64)
-    except ValueError as e:
+    except (ValueError, OverflowError) as e:  # OverflowError: an integer literal past int64
         raise CParseError(f"{where}: not a list of numbers ({e})") from None
     if values.size != count:
         raise CParseError(f"{where}: {values.size} values, declared [{count}]")
+    if dtype is np.float32 and not np.all(np.isfinite(values)):  # 1e999, nan: no float32 literal is that
+        raise CParseError(f"{where}: values outside float range (not finite as float32)")
     if dtype is not np.float32 and values.size:
         lo, hi = np.iinfo(dtype).min, np.iinfo(dtype).max
         if values.min() < lo or values.max() > hi:
@@ -180,17 +183,35 @@ _BINOPS = {
 }
 
 
+MAX_EXPR_CHARS = 200  # the exporter's sizes are a few characters; longer text would only nest deeper
+INT_RANGE = (-(1 << 63), 1 << 64)  # every value and intermediate result must fit a C 64-bit integer
+
+
 def eval_int(expr: str, names: dict[str, int]) -> int:
-    """A C integer constant expression (+ - * / % << >> & | ^, parentheses, known names), never via eval()."""
+    """A C integer constant expression (+ - * / % << >> & | ^, parentheses, known names), never via eval().
+
+    At most ``MAX_EXPR_CHARS`` characters, every intermediate value within 64-bit C integers, so a
+    corrupted header cannot make this recurse deeply or build huge numbers."""
     expr = re.sub(r"\b(\d+)[uUlL]+\b", r"\1", expr.strip())
+    if len(expr) > MAX_EXPR_CHARS:
+        raise CParseError(f"not an integer expression: {expr[:40]!r}... is over {MAX_EXPR_CHARS} characters")
     try:
         tree = ast.parse(expr, mode="eval")
-    except SyntaxError:
+        return _eval(tree.body, names, expr)
+    except (SyntaxError, RecursionError, MemoryError, ValueError) as e:
+        if isinstance(e, CParseError):
+            raise
         raise CParseError(f"not an integer expression: {expr!r}") from None
-    return _eval(tree.body, names, expr)
 
 
 def _eval(node: ast.AST, names: dict[str, int], expr: str) -> int:
+    v = _eval_node(node, names, expr)
+    if not INT_RANGE[0] <= v < INT_RANGE[1]:
+        raise CParseError(f"integer expression {expr!r} leaves the 64-bit range")
+    return v
+
+
+def _eval_node(node: ast.AST, names: dict[str, int], expr: str) -> int:
     if isinstance(node, ast.Constant) and type(node.value) is int:
         return node.value
     if isinstance(node, ast.Name) and node.id in names:

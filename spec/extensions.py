@@ -14,6 +14,7 @@ plans them from ``(frame, id, payload)`` triples the way libopus's
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Iterable, Union
@@ -21,7 +22,7 @@ from typing import Iterable, Union
 import construct as cs
 from construct import this
 
-from dredconf.errors import ExtensionError
+from dredconf.errors import ExtensionError, LimitError
 
 DRAFT = "draft-ietf-mlcodec-opus-extension-05"
 PADDING_ID = 0  # L=1: one padding byte; L=0: the rest is padding
@@ -30,6 +31,10 @@ REPEAT_ID = 2  # Repeat These Extensions
 FIRST_SHORT_ID = 3  # 3..31: L is the payload length (0 or 1)
 FIRST_LONG_ID = 32  # 32..127: L=1 length coded, L=0 runs to the end
 MAX_ID = 127
+# The suite's limit on extensions listed for one packet. libopus has none (its iterator keeps no list),
+# but Repeat These Extensions multiplies zero-length ones by up to 47 per padding byte: without a cap
+# 20 kB of padding lists a million extensions (docs/ERRORS.md, limit-extensions).
+MAX_EXTENSIONS = 1 << 16
 
 ExtensionHeader = cs.BitStruct(
     "id" / cs.BitsInteger(7) * f"{DRAFT}: ID, 0 padding, 1 frame separator, 2 Repeat These Extensions, "
@@ -81,7 +86,7 @@ class ExtensionList(Sequence):
     """The extensions found, in libopus's order, and the error that stopped parsing, if any."""
 
     extensions: tuple[Extension, ...]
-    error: ExtensionError | None
+    error: ExtensionError | LimitError | None
 
     def __len__(self) -> int:
         return len(self.extensions)
@@ -116,8 +121,32 @@ class _Cursor:
     def read(self, piece: cs.Construct):
         return piece.parse_stream(self.stream)
 
+    def header(self):
+        """The next ``ExtensionHeader`` (from the schema's parse of each byte value, made once)."""
+        return _HEADER_OF_BYTE[self.stream.read(1)[0]]
+
+    def skip_run(self, run: re.Pattern) -> None:
+        """Skip the bytes ``run`` matches here (a run of no-op padding bytes) in one step."""
+        self.stream.seek(run.match(self.data, self.pos).end())
+
     def skip(self, n: int) -> None:
         self.stream.seek(n, io.SEEK_CUR)
+
+
+_HEADER_OF_BYTE = tuple(ExtensionHeader.parse(bytes([b])) for b in range(256))
+# Runs of elements that change nothing: 0x01 (a padding byte), 0x03 0x00 (advance by 0 frames) and, while the
+# repeat group is empty, 0x05 (Repeat These Extensions, L=1, of nothing). Skipping a run in one step keeps a
+# megabyte of them from costing a loop iteration each. Possessive (*+): a plain * keeps a backtracking mark
+# per repetition, about 100 bytes per byte skipped.
+_NO_OPS = re.compile(rb"(?:\x01|\x03\x00)*+")
+_NO_OPS_NO_GROUP = re.compile(rb"(?:\x01|\x03\x00|\x05)*+")
+
+
+def _add(found: list, ext: Extension) -> None:
+    if len(found) >= MAX_EXTENSIONS:
+        raise LimitError(f"more than {MAX_EXTENSIONS} extensions in one packet (the suite's limit; libopus has "
+                         "none): the rest are not listed", rule="limit-extensions", offset=ext.header_offset)
+    found.append(ext)
 
 
 def _fail(message: str, rule: str, offset: int):
@@ -177,7 +206,7 @@ class PaddingExtensions(cs.Construct):
         found: list[Extension] = []
         try:
             self._walk(_Cursor(data), nb_frames, found)
-        except ExtensionError as err:
+        except (ExtensionError, LimitError) as err:
             return ExtensionList(tuple(found), err)
         return ExtensionList(tuple(found), None)
 
@@ -190,8 +219,11 @@ class PaddingExtensions(cs.Construct):
         if frame >= nb_frames:
             return
         while cur.left > 0:
+            cur.skip_run(_NO_OPS if group else _NO_OPS_NO_GROUP)  # elements that change nothing, in one step
+            if cur.left == 0:
+                break
             at = cur.pos
-            head = cur.read(ExtensionHeader)
+            head = cur.header()
             if head.id == SEPARATOR_ID:
                 step = 1
                 if head.L:
@@ -224,7 +256,7 @@ class PaddingExtensions(cs.Construct):
                     last_long, tail = len(group) - 1, 0
                 else:
                     tail += head.L
-                found.append(Extension(head.id, frame, start, length, cur.data[start:start + length], at, False))
+                _add(found, Extension(head.id, frame, start, length, cur.data[start:start + length], at, False))
 
     @staticmethod
     def _repeat(cur, found, group, last_long, tail, frame, nb_frames, rte_l) -> None:
@@ -235,7 +267,7 @@ class PaddingExtensions(cs.Construct):
                     L = 0  # L=0 RTE: the last repeated long extension of the last frame runs to the end
                 at = cur.pos
                 start, length = _payload(cur, ext_id, L, tail, at, "ext-rte")
-                found.append(Extension(ext_id, rframe, start, length, cur.data[start:start + length], at, True))
+                _add(found, Extension(ext_id, rframe, start, length, cur.data[start:start + length], at, True))
 
     def _build(self, obj, stream, context, path):
         nb_frames = cs.evaluate(self.nb_frames, context)

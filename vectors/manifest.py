@@ -108,6 +108,11 @@ def validate_record(rec: Any, where: str) -> None:
           f"{w}.latents", f"{n} lists of 25 integers")
 
 
+def _among(x: Any, choices) -> bool:
+    """``x`` is a string and one of ``choices`` (JSON lists and objects are unhashable: test the type first)."""
+    return isinstance(x, str) and x in choices
+
+
 def validate_manifest(m: Any) -> None:
     """Raise :class:`ManifestError` unless ``m`` follows schema ``dredconf-vectors/1``."""
     _need(isinstance(m, dict), "top level", "an object")
@@ -139,7 +144,7 @@ def validate_manifest(m: Any) -> None:
         paths.add(p)
         _sha(f.get("sha256"), f"{w}.sha256")
         _need(_is_int(f.get("bytes")) and f["bytes"] >= 0, f"{w}.bytes", "a non-negative integer")
-        _need(f.get("kind") in FILE_KINDS, f"{w}.kind", f"one of {', '.join(FILE_KINDS)}")
+        _need(_among(f.get("kind"), FILE_KINDS), f"{w}.kind", f"one of {', '.join(FILE_KINDS)}")
     streams = m.get("streams")
     _need(isinstance(streams, list) and streams, "streams", "a non-empty list")
     stream_paths = {}
@@ -160,10 +165,10 @@ def validate_manifest(m: Any) -> None:
         ids.add(vid)
         w = f"vectors[{i}] ({vid})"
         _need(isinstance(v.get("comment"), str) and v["comment"], f"{w}.comment", "a non-empty string")
-        _need(isinstance(v.get("flags"), list) and all(f in flags for f in v["flags"]), f"{w}.flags",
+        _need(isinstance(v.get("flags"), list) and all(_among(f, flags) for f in v["flags"]), f"{w}.flags",
               "a list of flags from the manifest's flag table")
-        _need(v.get("result") in RESULTS, f"{w}.result", f"one of {', '.join(RESULTS)}")
-        _need(v.get("stream") in stream_paths, f"{w}.stream", "a path listed in streams")
+        _need(_among(v.get("result"), RESULTS), f"{w}.result", f"one of {', '.join(RESULTS)}")
+        _need(_among(v.get("stream"), stream_paths), f"{w}.stream", "a path listed in streams")
         _need(_is_int(v.get("packet")) and v["packet"] == stream_paths[v["stream"]], f"{w}.packet",
               f"the next packet index of its stream ({stream_paths[v['stream']]})")
         stream_paths[v["stream"]] += 1

@@ -1,0 +1,310 @@
+"""The error catalogue (docs/ERRORS.md) is complete and every error in it is triggered by a test.
+
+``TRIGGERS`` holds, for every rule the code can report, the smallest input that
+reports it through the public API; ``test_trigger[RULE]`` checks each. The
+catalogue test reads docs/ERRORS.md and checks: every rule in the code (every
+``rule="..."`` literal, and the ``{prefix}-...`` rules of spec/extensions.py
+for both of their prefixes) has a row; every row's rule exists in the code;
+every test a row names exists (file, function, and for ``test_trigger[...]``
+the rule in ``TRIGGERS``).
+"""
+from __future__ import annotations
+
+import ast
+import re
+import shutil
+import struct
+from pathlib import Path
+
+import pytest
+
+from dredconf.errors import DredconfError, ExtensionError, LimitError, ModelError, PacketError, StreamError
+
+ROOT = Path(__file__).resolve().parent.parent
+CATALOGUE = ROOT / "docs" / "ERRORS.md"
+CODE_DIRS = ("spec", "reference", "dredconf", "conformance", "vectors")
+
+
+# ------------------------------------------------------------------ the rules in the code
+
+# Rules the code spells out but no input can raise, with the reason (docs/ERRORS.md lists them apart).
+UNREACHABLE = {
+    # _payload gets tail = 0 outside Repeat These Extensions, and cur.left < 0 never holds
+    "ext-trailing-shorts-missing": "spec/extensions.py",
+}
+
+
+def code_rules() -> dict[str, str]:
+    """rule -> the file that raises it, from the source text (UNREACHABLE ones left out)."""
+    found: dict[str, str] = {}
+    for d in CODE_DIRS:
+        for f in sorted((ROOT / d).rglob("*.py")):
+            text = f.read_text()
+            rel = f.relative_to(ROOT).as_posix()
+            for m in re.finditer(r"""rule\s*=\s*["']([a-z0-9][a-z0-9.-]*)["']""", text):
+                found.setdefault(m.group(1), rel)
+            # spec/packet.py passes the rule to its reader as the 5th argument of _read(...)
+            for m in re.finditer(r"""_read\([^)]*?,\s*["'](rfc6716-r\d)["']""", text):
+                found.setdefault(m.group(1), rel)
+            # spec/extensions.py: _fail(message, "rule", at) and _fail(message, f"{prefix}-rule", at)
+            for m in re.finditer(r"""_fail\((?:[^()]|\([^()]*\))*?,\s*(f?)["']([^"']+)["']\s*,\s*at\)""", text, re.S):
+                rule = m.group(2)
+                if m.group(1) and "{prefix}" in rule:
+                    prefixes = set(re.findall(r"""_payload\([^)]*["'](ext[a-z-]*)["']\)""", text))
+                    assert prefixes, f"{rel}: no prefixes found for {rule}"
+                    for p in prefixes:
+                        found.setdefault(rule.replace("{prefix}", p), rel)
+                else:
+                    found.setdefault(rule, rel)
+    for rule in UNREACHABLE:
+        found.pop(rule, None)
+    return found
+
+
+def catalogue_rows() -> dict[str, dict]:
+    """rule -> {kind, tests} from the catalogue's tables (rows ``| `rule` | Kind | message | where | tests |``)."""
+    rows = {}
+    for line in CATALOGUE.read_text().splitlines():
+        m = re.match(r"^\|\s*`([a-z0-9][a-z0-9.-]*)`\s*\|(.*)\|\s*$", line)
+        if not m:
+            continue
+        cells = [c.strip() for c in m.group(2).split("|")]
+        tests = re.findall(r"`(tests/[\w/.-]+\.py::[\w\[\].-]+)`", cells[-1])
+        rows[m.group(1)] = {"kind": cells[0], "tests": tests}
+    return rows
+
+
+def test_every_rule_in_the_code_is_catalogued():
+    code, rows = code_rules(), catalogue_rows()
+    assert len(code) > 30, code  # the scan works
+    missing = sorted(set(code) - set(rows))
+    assert not missing, f"rules in the code but not in docs/ERRORS.md: {missing} ({[code[r] for r in missing]})"
+
+
+def test_every_catalogued_rule_is_in_the_code():
+    stale = sorted(set(catalogue_rows()) - set(code_rules()))
+    assert not stale, f"docs/ERRORS.md lists rules no code raises: {stale}"
+
+
+def _test_exists(ref: str) -> bool:
+    path, _, name = ref.partition("::")
+    func, _, param = name.partition("[")
+    f = ROOT / path
+    if not f.is_file():
+        return False
+    names = {n.name for n in ast.walk(ast.parse(f.read_text())) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    if func not in names:
+        return False
+    if param and path.endswith("test_hardening_errors.py") and func == "test_trigger":
+        return param.rstrip("]") in TRIGGERS
+    return True
+
+
+def test_every_catalogued_rule_names_triggering_tests_that_exist():
+    rows = catalogue_rows()
+    for rule, row in rows.items():
+        assert row["tests"], f"{rule}: no triggering test named in docs/ERRORS.md"
+        for ref in row["tests"]:
+            assert _test_exists(ref), f"{rule}: docs/ERRORS.md names {ref}, which does not exist"
+        assert f"tests/test_hardening_errors.py::test_trigger[{rule}]" in row["tests"], \
+            f"{rule}: its row should name test_trigger[{rule}]"
+
+
+def test_every_rule_has_a_trigger():
+    assert sorted(set(code_rules()) - set(TRIGGERS)) == []
+
+
+# ------------------------------------------------------------------ the triggers
+
+def _packet(data: bytes):
+    from dredconf.spec import parse_packet
+
+    parse_packet(data)
+
+
+def _padding(padding: bytes, frames: int = 1):
+    from dredconf.spec import parse_extensions
+
+    err = parse_extensions(padding, frames).error
+    if err is not None:
+        raise err
+
+
+def _stream(data: bytes):
+    from dredconf.spec import read_stream
+
+    for r in read_stream(data):
+        if isinstance(r, StreamError):
+            raise r
+
+
+def _standalone(data: bytes):
+    from dredconf.vectors.standalone import read_standalone
+
+    read_standalone(data)
+
+
+def _ogg_pages(data: bytes) -> list[int]:
+    """Offsets of the pages of an Ogg file."""
+    out, pos = [], 0
+    while pos < len(data):
+        out.append(pos)
+        nseg = data[pos + 26]
+        pos += 27 + nseg + sum(data[pos + 27:pos + 27 + nseg])
+    return out
+
+
+def _ogg(edit=None, cut_pages: int | None = None):
+    """A valid 3-page-plus Ogg Opus file, one page edited (CRC fixed) or cut after some pages, then parsed."""
+    from dredconf.vectors.ogg import ogg_crc, parse_ogg_opus, write_ogg_opus
+
+    data = bytearray(write_ogg_opus([bytes([0xFC]) + bytes(300)] * 40, page_bytes=1000))
+    pages = _ogg_pages(bytes(data))
+    if cut_pages is not None:
+        data = data[:pages[cut_pages]]
+    if edit is not None:
+        index, fn = edit
+        start = pages[index]
+        end = pages[index + 1] if index + 1 < len(pages) else len(data)
+        page = bytearray(data[start:end])
+        fn(page)
+        page[22:26] = b"\0\0\0\0"
+        page[22:26] = struct.pack("<I", ogg_crc(bytes(page)))
+        data[start:end] = page
+    parse_ogg_opus(bytes(data))
+
+
+def _set(offset: int, value: int):
+    def fn(page: bytearray) -> None:
+        page[offset] = value
+    return fn
+
+
+def _granule(value: int):
+    def fn(page: bytearray) -> None:
+        page[6:14] = struct.pack("<q", value)
+    return fn
+
+
+def _model(tmp_path: Path, edit=None, name: str = "dred_rdovae_stats_data.c", parts=("stats",), sums=False):
+    from dredconf.reference.model import load_model
+
+    from conftest import shared_dir
+
+    src = (shared_dir() or Path("/nonexistent")) / "model" / "opus-1.6.1"
+    if not src.is_dir():
+        pytest.skip("model directory not available")
+    d = tmp_path / "model"
+    d.mkdir()
+    for f in ("dred_rdovae_constants.h", "dred_rdovae_stats_data.c", "dred_rdovae_stats_data.h",
+              "dred_rdovae_dec_data.c", "dred_rdovae_dec_data.h", "SHA256SUMS"):
+        if f != "SHA256SUMS" or sums:
+            shutil.copy(src / f, d / f)
+    if edit is not None:
+        p = d / name
+        p.write_bytes(edit(p.read_bytes()))
+    load_model(d, parts=parts)
+
+
+def _model_fetch(tmp_path: Path):
+    from dredconf.reference.model import fetch_model
+
+    fetch_model(f"file://{tmp_path}/no-such-model.tar.gz", tmp_path / "cache")
+
+
+def _rdovae(tmp_path: Path):
+    # dec_dense1 declared with 25 inputs: a well-formed file whose layer does not fit the decoder
+    _model(tmp_path, lambda b: b.replace(b'"dec_dense1_weights_float",NULL,NULL,NULL,26,96',
+                                         b'"dec_dense1_weights_float",NULL,NULL,NULL,25,96'),
+           "dred_rdovae_dec_data.c", parts=("stats", "decoder"))
+
+
+# rule -> (error kind, function of tmp_path raising it)
+TRIGGERS = {
+    "rfc6716-r1": (PacketError, lambda t: _packet(b"")),
+    "rfc6716-r2": (PacketError, lambda t: _packet(b"\x48" + bytes(1276))),
+    "rfc6716-r3": (PacketError, lambda t: _packet(b"\x49\x00\x00\x00")),
+    "rfc6716-r4": (PacketError, lambda t: _packet(b"\x4a\x05\x00")),
+    "rfc6716-r5": (PacketError, lambda t: _packet(b"\x4b\x00")),
+    "rfc6716-r6": (PacketError, lambda t: _packet(b"\x4b\x02\x00\x00\x00")),
+    "rfc6716-r7": (PacketError, lambda t: _packet(b"\x4b\x82\x05\x00")),
+    "stream-header-truncated": (StreamError, lambda t: _stream(b"\x00\x00\x00")),
+    "stream-length-absurd": (StreamError, lambda t: _stream(b"\x7f\xff\xff\xff\x00\x00\x00\x00")),
+    "stream-length-past-end": (StreamError, lambda t: _stream(b"\x00\x00\x00\x05\x00\x00\x00\x00\x48")),
+    "ext-separator-increment-missing": (ExtensionError, lambda t: _padding(b"\x03", 2)),
+    "ext-separator-past-last-frame": (ExtensionError, lambda t: _padding(b"\x02", 1)),
+    "ext-short-payload-missing": (ExtensionError, lambda t: _padding(b"\x07")),
+    "ext-rte-short-payload-missing": (ExtensionError, lambda t: _padding(b"\x07\x01\x05", 2)),
+    "ext-rte-trailing-shorts-missing": (ExtensionError, lambda t: _padding(b"\x41\x00\x07\x01\x04", 2)),
+    "ext-long-length-truncated": (ExtensionError, lambda t: _padding(b"\x41\xff")),
+    "ext-rte-long-length-truncated": (ExtensionError, lambda t: _padding(b"\x41\x00\x05", 2)),
+    "ext-long-length-past-end": (ExtensionError, lambda t: _padding(b"\x41\x05\x00")),
+    "ext-rte-long-length-past-end": (ExtensionError, lambda t: _padding(b"\x41\x00\x05\x09", 2)),
+    "limit-extensions": (LimitError, lambda t: _padding((b"\x06" * 100 + b"\x05") * 20, 48)),
+    "model-missing": (ModelError, lambda t: _model_missing(t)),
+    "model-file-missing": (ModelError, lambda t: _model_file_missing(t)),
+    "model-hash-mismatch": (ModelError, lambda t: _model(t, lambda b: b + b"\n", sums=True)),
+    "model-parse": (ModelError, lambda t: _model(t, lambda b: b.replace(b"255,", b"99999999999999999999,", 1))),
+    "model-shape": (ModelError, _rdovae),
+    "model-fetch": (ModelError, _model_fetch),
+    "ogg-page": (StreamError, lambda t: _ogg_raw(b"OggS\x00")),
+    "ogg-capture": (StreamError, lambda t: _ogg_raw(b"OggX" + bytes(40))),
+    "ogg-version": (StreamError, lambda t: _ogg((0, _set(4, 1)))),
+    "ogg-crc": (StreamError, lambda t: _ogg_crc()),
+    "ogg-bos": (StreamError, lambda t: _ogg((0, _set(5, 0)))),
+    "ogg-sequence": (StreamError, lambda t: _ogg((2, _set(18, 7)))),
+    "ogg-lacing": (StreamError, lambda t: _ogg((2, _set(5, 1)))),
+    "ogg-granule": (StreamError, lambda t: _ogg((3, _granule(1)))),
+    "opus-head": (StreamError, lambda t: _ogg((0, _set(28 + 8, 0x10)))),
+    "opus-tags": (StreamError, lambda t: _ogg(cut_pages=1)),
+    "standalone-header-truncated": (StreamError, lambda t: _standalone(b"\x00\x00\x00\x01")),
+    "standalone-q0": (StreamError, lambda t: _standalone(struct.pack(">III", 16, 2, 0))),
+    "standalone-chunks": (StreamError, lambda t: _standalone(struct.pack(">III", 1, 3, 0))),
+    "standalone-length-past-end": (StreamError, lambda t: _standalone(struct.pack(">III", 1, 2, 9) + b"\x00")),
+}
+
+
+def _model_missing(t: Path):
+    from dredconf.reference.model import load_model
+
+    load_model(t / "no-such-model")
+
+
+def _model_file_missing(t: Path):
+    from dredconf.reference.model import load_model
+
+    from conftest import shared_dir
+
+    src = (shared_dir() or Path("/nonexistent")) / "model" / "opus-1.6.1"
+    if not src.is_dir():
+        pytest.skip("model directory not available")
+    d = t / "model"
+    d.mkdir()
+    shutil.copy(src / "dred_rdovae_constants.h", d)
+    load_model(d, parts=("stats",))
+
+
+def _ogg_raw(data: bytes):
+    from dredconf.vectors.ogg import parse_ogg_opus
+
+    parse_ogg_opus(data)
+
+
+def _ogg_crc():
+    from dredconf.vectors.ogg import parse_ogg_opus, write_ogg_opus
+
+    data = bytearray(write_ogg_opus([b"\xfc\x00"] * 3))
+    data[-1] ^= 1
+    parse_ogg_opus(bytes(data))
+
+
+@pytest.mark.parametrize("rule", sorted(TRIGGERS))
+def test_trigger(rule, tmp_path):
+    kind, fn = TRIGGERS[rule]
+    with pytest.raises(DredconfError) as e:
+        fn(tmp_path)
+    assert e.value.rule == rule, str(e.value)
+    assert type(e.value) is kind, f"{rule} raised as {type(e.value).__name__}, catalogued as {kind.__name__}"
+    assert "\n" not in str(e.value) and str(e.value).endswith(f"[{rule}]")
+    row = catalogue_rows().get(rule)
+    assert row is not None and row["kind"].strip("`") == kind.__name__, f"docs/ERRORS.md kind for {rule}: {row}"
