@@ -231,8 +231,8 @@ def _qlayer_arrays(model: Any, layer: str, fixed: bool = True) -> dict[str, np.n
             "nb_inputs": nin, "nb_outputs": nout}
 
 
-def _flayer_arrays(model: Any, layer: str, scales: np.ndarray) -> dict[str, Any]:
-    """Per-level fixed-point weights of a float layer on dequantized inputs (see module doc)."""
+def _float_layer(model: Any, layer: str) -> tuple[dict, int, int, np.ndarray]:
+    """A float-weight layer's spec, shape and dense float32 weights, checked against the architecture."""
     spec = model.decoder_layers.get(layer)
     if spec is None:
         raise _shape_error(layer, "missing from the model")
@@ -248,6 +248,12 @@ def _flayer_arrays(model: Any, layer: str, scales: np.ndarray) -> dict[str, Any]
     fw = np.asarray(fw).ravel()
     if fw.dtype != np.float32 or fw.size != nin * nout or _array(model, layer, spec, "weights_idx") is not None:
         raise _shape_error(layer, f"float weights: {fw.size} {fw.dtype} values, expected {nin * nout} float32, dense")
+    return spec, nin, nout, fw
+
+
+def _flayer_arrays(model: Any, layer: str, scales: np.ndarray) -> dict[str, Any]:
+    """Per-level fixed-point weights of a float layer on dequantized inputs (see module doc)."""
+    spec, nin, nout, fw = _float_layer(model, layer)
     bias = _array(model, layer, spec, "bias")
     bias = np.zeros(nout, np.float32) if bias is None else np.asarray(bias).ravel()
     if bias.size != nout:
@@ -284,21 +290,7 @@ def _f32_bits(values: np.ndarray) -> np.ndarray:
 
 def _exact_flayer_arrays(model: Any, layer: str) -> dict[str, Any]:
     """A float layer for the exact core: libopus's float32 weights and bias, as bits."""
-    spec = model.decoder_layers.get(layer)
-    if spec is None:
-        raise _shape_error(layer, "missing from the model")
-    _, nin, nout = ARCHITECTURE[layer]                  # dec_dense1: 25 latents + the level input
-    if (spec.get("nb_inputs"), spec.get("nb_outputs")) != (nin, nout):
-        raise _shape_error(layer, f"declared {spec.get('nb_inputs')}x{spec.get('nb_outputs')}, "
-                                  f"the decoder needs {nin}x{nout}")
-    if _array(model, layer, spec, "diag") is not None:
-        raise _shape_error(layer, "has a diag array; not supported")
-    fw = _array(model, layer, spec, "float_weights")
-    if fw is None:
-        raise _shape_error(layer, "float weights missing (an int8 version is not supported)")
-    fw = np.asarray(fw).ravel()
-    if fw.dtype != np.float32 or fw.size != nin * nout or _array(model, layer, spec, "weights_idx") is not None:
-        raise _shape_error(layer, f"float weights: {fw.size} {fw.dtype} values, expected {nin * nout} float32, dense")
+    spec, nin, nout, fw = _float_layer(model, layer)   # dec_dense1: 25 latents + the level input
     bias = _array(model, layer, spec, "bias")
     if bias is not None and (np.asarray(bias).size != nout or np.asarray(bias).dtype != np.float32):
         raise _shape_error(layer, f"{np.asarray(bias).size} biases, expected {nout} float32")

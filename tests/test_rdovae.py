@@ -29,6 +29,8 @@ from dredconf.reference import rdovae as R
 from dredconf.reference._core import ffi, lib
 
 from conftest import STREAMS
+from libopus_vec import q8, sigmoid_approx, tanh_approx
+from rdovae_model_checks import reject_int8_layer_corruptions
 
 TENTH = Thresholds.libopus().scaled(0.1)
 Q30 = 1 << 30
@@ -197,22 +199,6 @@ def test_standalone_order_is_fec_order_reversed(decoder, ground_truth):
 
 # ------------------------------------------------------------------ activations and quantisation
 
-_C = [float(np.float32(v)) for v in ("952.52801514", "96.39235687", "0.60863042",
-                                      "952.72399902", "413.36801147", "11.88600922")]
-
-
-def tanh_approx(x):
-    """libopus vec.h tanh_approx evaluated exactly enough (float64) with its float32 coefficients."""
-    n0, n1, n2, d0, d1, d2 = _C
-    x = np.asarray(x, dtype=np.float64)
-    x2 = x * x
-    return np.clip(x * (n0 + x2 * (n1 + x2 * n2)) / (d0 + x2 * (d1 + x2 * d2)), -1.0, 1.0)
-
-
-def sigmoid_approx(x):
-    return 0.5 + 0.5 * tanh_approx(0.5 * np.asarray(x, dtype=np.float64))
-
-
 TANH_BOUND = 4e-9     # |dc_rdovae_tanh_q30 - tanh_approx|, stated in csrc/rdovae.h
 SIGMOID_BOUND = 2.5e-9
 LIBOPUS_FORMULA_BOUND = 1e-4   # |tanh_approx - tanh|: the approximation libopus chose (measured 6.0e-5)
@@ -262,12 +248,6 @@ def test_activation_saturation_and_extremes():
     assert lib.dc_rdovae_tanh_q30(int(5.21 * Q32)) == Q30
 
 
-def _libopus_quantize(x_q30: np.ndarray) -> np.ndarray:
-    """floor(.5 + 127*x) with 127*x rounded to float32, as libopus's generic cgemv8x4 does."""
-    prod = (127.0 * (x_q30.astype(np.float64) / Q30)).astype(np.float32)     # exact product, then fl32
-    return np.floor(0.5 + prod.astype(np.float64)).astype(np.int64)
-
-
 def test_int8_quantisation_mirrors_libopus_rounding():
     rng = np.random.default_rng(7)
     k = np.arange(-127, 127)
@@ -277,7 +257,7 @@ def test_int8_quantisation_mirrors_libopus_rounding():
     xs = np.concatenate([near, rng.integers(-Q30, Q30 + 1, 50000), [-Q30, Q30, 0, 1, -1]])
     xs = np.clip(xs, -Q30, Q30).astype(np.int64)
     ours = np.array([lib.dc_rdovae_quantize_q30(int(v)) for v in xs])
-    assert np.array_equal(ours, _libopus_quantize(xs))
+    assert np.array_equal(ours, q8(xs / Q30))
     # the float32 rounding of 127*x does matter somewhere near the boundaries
     exact = np.floor(0.5 + 127.0 * (xs / Q30)).astype(np.int64)
     assert np.any(exact != ours)
@@ -439,15 +419,7 @@ def test_c_model_check_is_a_safety_net(model):
                                   ffi.new("int32_t[80]"), 80)
         assert rc == lib.DC_RDOVAE_ERR_MODEL
 
-    m.glu[0].nb_inputs = 65
-    rejected(lib.DC_RDOVAE_SLOT_GLU, lib.DC_RDOVAE_BAD_DIMS)
-    m.glu[0].nb_inputs = 64
-    m.conv_dense[2].nb_idx -= 1
-    rejected(lib.DC_RDOVAE_SLOT_CONV_DENSE + 2, lib.DC_RDOVAE_BAD_INDEX)
-    m.conv_dense[2].nb_idx += 1
-    m.output.nb_weights -= 32
-    rejected(lib.DC_RDOVAE_SLOT_OUTPUT, lib.DC_RDOVAE_BAD_WEIGHTS)
-    m.output.nb_weights += 32
+    reject_int8_layer_corruptions(m, rejected)
     old = m.gru_recurrent[4].scale_shift
     shifts = ffi.new("int32_t[192]", [63] * 192)
     m.gru_recurrent[4].scale_shift = shifts

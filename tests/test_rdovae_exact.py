@@ -25,6 +25,8 @@ from dredconf.reference import rdovae as R
 from dredconf.reference._core import ffi, lib
 
 from conftest import STREAMS
+from libopus_vec import q8, sigmoid_f32, tanh_f32
+from rdovae_model_checks import reject_int8_layer_corruptions
 
 F32 = np.float32
 U32 = np.uint32
@@ -193,30 +195,6 @@ def test_softfloat_lt():
 
 # ------------------------------------------------------------------ 2. activations, quantisation
 
-_N = [F32(v) for v in ("952.52801514", "96.39235687", "0.60863042")]
-_D = [F32(v) for v in ("952.72399902", "413.36801147", "11.88600922")]
-
-
-def np_tanh(x: np.ndarray) -> np.ndarray:
-    """libopus vec.h tanh_approx in numpy float32, each operation rounded."""
-    x = np.asarray(x, F32)
-    with np.errstate(all="ignore"):
-        x2 = x * x
-        num = (_N[2] * x2 + _N[1]) * x2 + _N[0]
-        den = (_D[2] * x2 + _D[1]) * x2 + _D[0]
-        t = (num * x) / den
-    t = np.where(F32(1) < t, F32(1), t)
-    return np.where(F32(-1) > t, F32(-1), t).astype(F32)
-
-
-def np_sigmoid(x: np.ndarray) -> np.ndarray:
-    return (F32(.5) + F32(.5) * np_tanh(F32(.5) * np.asarray(x, F32))).astype(F32)
-
-
-def np_quantize(x: np.ndarray) -> np.ndarray:
-    return np.floor(.5 + (F32(127) * np.asarray(x, F32)).astype(np.float64)).astype(np.int64)
-
-
 def _activation_inputs():
     rng = np.random.default_rng(11)
     return np.concatenate([
@@ -230,7 +208,7 @@ def _activation_inputs():
 def test_tanh_and_sigmoid_are_libopus_bit_for_bit():
     x = _activation_inputs()
     with np.errstate(all="ignore"):
-        t_ref, s_ref = bits(np_tanh(floats(x))), bits(np_sigmoid(floats(x)))
+        t_ref, s_ref = bits(tanh_f32(floats(x))), bits(sigmoid_f32(floats(x)))
     t = np.fromiter((lib.dc_rdovae_exact_tanh(int(v)) for v in x), dtype=U32, count=x.size)
     s = np.fromiter((lib.dc_rdovae_exact_sigmoid(int(v)) for v in x), dtype=U32, count=x.size)
     fin = ~np.isnan(floats(t_ref))
@@ -262,7 +240,7 @@ def test_quantisation_is_libopus_bit_for_bit():
                         np.array([0, 0x80000000, 0x3f800000, 0xbf800000], U32)])
     near = np.concatenate([x, x + U32(1), x - U32(1)])
     near = near[np.isfinite(floats(near))]
-    ref = np_quantize(floats(near))
+    ref = q8(floats(near))
     ref = (ref + 128) % 256 - 128             # libopus stores it in an opus_int8: 128 (x just above 1) wraps
     got = np.fromiter((lib.dc_rdovae_exact_quantize(int(v)) for v in near), dtype=np.int64, count=near.size)
     assert np.array_equal(got, ref)
@@ -314,7 +292,7 @@ def test_int8_layer_in_libopus_order(exact, model):
     scale, b = model.decoder_arrays["dec_glu1_scale"], model.decoder_arrays["dec_glu1_bias"]
     for _ in range(20):
         x = rng.uniform(-1, 1, 64).astype(F32)
-        y = ((W @ np_quantize(x)).astype(F32) * scale).astype(F32)
+        y = ((W @ q8(x)).astype(F32) * scale).astype(F32)
         y = (y + b).astype(F32)
         assert np.array_equal(_layer(exact, lib.DC_RDOVAE_SLOT_GLU, bits(x)), bits(y))
 
@@ -481,15 +459,7 @@ def test_c_check_is_a_safety_net(model):
         assert lib.dc_rdovae_exact_decode(m, ffi.new("int32_t[50]"), 0, ffi.new("int32_t[25]"),
                                           ffi.new("int32_t[1]"), 1, out, 80) == lib.DC_RDOVAE_ERR_MODEL
 
-    m.glu[0].nb_inputs = 65
-    rejected(lib.DC_RDOVAE_SLOT_GLU, lib.DC_RDOVAE_BAD_DIMS)
-    m.glu[0].nb_inputs = 64
-    m.conv_dense[2].nb_idx -= 1
-    rejected(lib.DC_RDOVAE_SLOT_CONV_DENSE + 2, lib.DC_RDOVAE_BAD_INDEX)
-    m.conv_dense[2].nb_idx += 1
-    m.output.nb_weights -= 32
-    rejected(lib.DC_RDOVAE_SLOT_OUTPUT, lib.DC_RDOVAE_BAD_WEIGHTS)
-    m.output.nb_weights += 32
+    reject_int8_layer_corruptions(m, rejected)
     m.dense1.nb_weights -= 1
     rejected(lib.DC_RDOVAE_SLOT_DENSE1, lib.DC_RDOVAE_BAD_WEIGHTS)
     m.dense1.nb_weights += 1

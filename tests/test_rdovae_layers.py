@@ -20,6 +20,8 @@ import pytest
 from dredconf.reference import rdovae as R
 from dredconf.reference._core import ffi, lib
 
+from libopus_vec import q8, sigmoid_approx, tanh_approx
+
 pytestmark = pytest.mark.shared
 
 Q30 = 1 << 30
@@ -27,26 +29,6 @@ Q32 = 1 << 32
 TANH_B = 4e-9
 SIG_B = 2.5e-9
 LIN_B = 2.5e-10
-
-_C = [float(np.float32(v)) for v in ("952.52801514", "96.39235687", "0.60863042",
-                                      "952.72399902", "413.36801147", "11.88600922")]
-
-
-def tanh_approx(x):
-    n0, n1, n2, d0, d1, d2 = _C
-    x = np.asarray(x, dtype=np.float64)
-    x2 = x * x
-    return np.clip(x * (n0 + x2 * (n1 + x2 * n2)) / (d0 + x2 * (d1 + x2 * d2)), -1.0, 1.0)
-
-
-def sigmoid_approx(x):
-    return 0.5 + 0.5 * tanh_approx(0.5 * np.asarray(x, dtype=np.float64))
-
-
-def q8(x):
-    """libopus cgemv8x4 input quantisation: floor(.5 + 127*x), 127*x a float32 product."""
-    return np.floor(0.5 + (127.0 * np.asarray(x, dtype=np.float64)).astype(np.float32).astype(np.float64))
-
 
 def int8_layer(model, name):
     """(W (out x in, float64 of the int8 values), scale, bias) from libopus's arrays and layout."""

@@ -3,6 +3,7 @@
 #include <string.h>
 #include "rdovae.h"
 #include "rdovae_fixed.h"
+#include "sparse8x4.h"
 
 #define CHECKED_MAGIC 0x52444f56   /* "RDOV" */
 
@@ -29,33 +30,13 @@ static int check_qlayer(dc_rdovae_model *m, const dc_rdovae_qlayer *l, int slot,
                         uint64_t out_limit)
 {
     int32_t rowsum[DC_RDOVAE_GRU_INIT];
-    int i, p = 0, nblocks = 0;
+    int i, reason, row;
     if (l->nb_inputs != nin || l->nb_outputs != nout || nout > DC_RDOVAE_GRU_INIT || nout % 8 != 0)
         return fail(m, slot, DC_RDOVAE_BAD_DIMS, -1);
     if (!l->weights || !l->idx || !l->bias || !l->scale_mant || !l->scale_shift)
         return fail(m, slot, DC_RDOVAE_BAD_POINTER, -1);
-    if (l->nb_idx < 0 || l->nb_weights < 0) return fail(m, slot, DC_RDOVAE_BAD_INDEX, -1);
-    for (i = 0; i < nout; i++) rowsum[i] = 0;
-    for (i = 0; i < nout; i += 8) {
-        int count, b, k, c;
-        if (p >= l->nb_idx) return fail(m, slot, DC_RDOVAE_BAD_INDEX, i);
-        count = l->idx[p++];
-        if (count < 0 || count > l->nb_idx - p || count > nin / 4) return fail(m, slot, DC_RDOVAE_BAD_INDEX, i);
-        for (b = 0; b < count; b++) {
-            int pos = l->idx[p++];
-            if (pos < 0 || pos > nin - 4 || (pos & 3)) return fail(m, slot, DC_RDOVAE_BAD_INDEX, i);
-            if (nblocks >= l->nb_weights / 32) return fail(m, slot, DC_RDOVAE_BAD_WEIGHTS, i);
-            for (c = 0; c < 4; c++)
-                for (k = 0; k < 8; k++) {
-                    int w = l->weights[32 * nblocks + 16 * (c >> 1) + 2 * k + (c & 1)];
-                    if (w < -128 || w > 127) return fail(m, slot, DC_RDOVAE_BAD_WEIGHTS, i + k);
-                    rowsum[i + k] += w < 0 ? -w : w;   /* <= 128 * nin: no overflow */
-                }
-            nblocks++;
-        }
-    }
-    if (p != l->nb_idx) return fail(m, slot, DC_RDOVAE_BAD_INDEX, -1);
-    if (l->nb_weights != 32 * nblocks) return fail(m, slot, DC_RDOVAE_BAD_WEIGHTS, -1);
+    reason = dc_sparse8x4_check(l->weights, l->nb_weights, l->idx, l->nb_idx, nin, nout, rowsum, &row);
+    if (reason) return fail(m, slot, reason, row);
     for (i = 0; i < nout; i++) {
         uint64_t smant = mag64(l->scale_mant[i]);
         uint64_t accmax = 127u * (uint64_t)rowsum[i];           /* |x8| <= 127 */

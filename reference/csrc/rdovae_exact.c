@@ -4,11 +4,7 @@
 #include "rdovae_exact.h"
 #include "softfloat32.h"
 
-/* The int8 kernel's SSE2 form (integer only: pmaddwd); -DDC_RDOVAE_NO_SIMD selects the portable C. */
-#if defined(__SSE2__) && !defined(DC_RDOVAE_NO_SIMD)
-#define DC_RDOVAE_EXACT_SSE2 1
-#include <emmintrin.h>
-#endif
+#include "sparse8x4.h"   /* the int8 kernel (SSE2 or portable C, same integers) */
 
 #define CHECKED_MAGIC 0x52445845   /* "RDXE" */
 
@@ -161,61 +157,16 @@ static inline uint32_t dequantize(int32_t q, int32_t scale)
 
 /* ------------------------------------------------------------------ linear layers (checked) */
 
-/* The 8 exact int32 sums of one group of outputs (layout: rdovae.h, dc_rdovae_qlayer).
-   Every product and partial sum is an exact integer (|sum| < 2^24, checked), so the SSE2
-   kernel (pmaddwd, x86-64 baseline) and the portable one (-DDC_RDOVAE_NO_SIMD) give the same
-   integers; tests/test_determinism.py builds both. */
-static void block_sums(const dc_rdovae_exact_qlayer *l, const int16_t *x, int32_t *y, int *widx, int *iidx)
-{
-    const int16_t *w = &l->weights[*widx];
-    const int32_t *idx = &l->idx[*iidx];
-    int blocks = *idx++;
-    int b;
-#ifdef DC_RDOVAE_EXACT_SSE2
-    __m128i lo = _mm_setzero_si128(), hi = _mm_setzero_si128();
-    for (b = 0; b < blocks; b++) {
-        int pos = *idx++;
-        __m128i x01 = _mm_unpacklo_epi16(_mm_set1_epi16(x[pos]), _mm_set1_epi16(x[pos + 1]));
-        __m128i x23 = _mm_unpacklo_epi16(_mm_set1_epi16(x[pos + 2]), _mm_set1_epi16(x[pos + 3]));
-        lo = _mm_add_epi32(lo, _mm_madd_epi16(_mm_loadu_si128((const __m128i *)w), x01));
-        hi = _mm_add_epi32(hi, _mm_madd_epi16(_mm_loadu_si128((const __m128i *)(w + 8)), x01));
-        lo = _mm_add_epi32(lo, _mm_madd_epi16(_mm_loadu_si128((const __m128i *)(w + 16)), x23));
-        hi = _mm_add_epi32(hi, _mm_madd_epi16(_mm_loadu_si128((const __m128i *)(w + 24)), x23));
-        w += 32;
-    }
-    _mm_storeu_si128((__m128i *)y, lo);
-    _mm_storeu_si128((__m128i *)(y + 4), hi);
-#else
-    int k;
-    for (k = 0; k < 8; k++) y[k] = 0;
-    for (b = 0; b < blocks; b++) {
-        int pos = *idx++;
-        int32_t x0 = x[pos], x1 = x[pos + 1], x2 = x[pos + 2], x3 = x[pos + 3];
-        for (k = 0; k < 8; k++)
-            y[k] += w[2 * k] * x0 + w[2 * k + 1] * x1 + w[16 + 2 * k] * x2 + w[17 + 2 * k] * x3;
-        w += 32;
-    }
-#endif
-    *widx += 32 * blocks;
-    *iidx += 1 + blocks;
-}
+int dc_rdovae_exact_simd(void) { return dc_sparse8x4_simd(); }
 
-int dc_rdovae_exact_simd(void)
-{
-#ifdef DC_RDOVAE_EXACT_SSE2
-    return 1;
-#else
-    return 0;
-#endif
-}
-
-/* cgemv8x4 / sparse_cgemv8x4 then compute_linear's bias: y = (float)sum * scale (+ bias). */
+/* cgemv8x4 / sparse_cgemv8x4 then compute_linear's bias: y = (float)sum * scale (+ bias).
+   The int8 sums are exact integers (|sum| < 2^24, checked), as libopus's float accumulation is. */
 static void qlinear(const dc_rdovae_exact_qlayer *l, const int16_t *x8, uint32_t *out)
 {
     int i, k, widx = 0, iidx = 0;
     for (i = 0; i < l->nb_outputs; i += 8) {
         int32_t y[8];
-        block_sums(l, x8, y, &widx, &iidx);
+        dc_sparse8x4_sums(l->weights, l->idx, x8, y, &widx, &iidx);
         for (k = 0; k < 8; k++) {
             uint32_t v = dc_sf_mul(dc_sf_from_int(y[k]), l->scale[i + k]);
             out[i + k] = l->bias ? dc_sf_add(v, l->bias[i + k]) : v;
@@ -394,32 +345,12 @@ static int check_flayer(dc_rdovae_exact_model *m, const dc_rdovae_exact_flayer *
 static int check_qlayer(dc_rdovae_exact_model *m, const dc_rdovae_exact_qlayer *l, int slot, int nin, int nout)
 {
     int32_t rowsum[DC_RDOVAE_GRU_INIT];
-    int i, p = 0, nblocks = 0;
+    int i, reason, row;
     if (l->nb_inputs != nin || l->nb_outputs != nout || nout > DC_RDOVAE_GRU_INIT || nout % 8 != 0)
         return fail(m, slot, DC_RDOVAE_BAD_DIMS, -1);
     if (!l->weights || !l->idx || !l->scale) return fail(m, slot, DC_RDOVAE_BAD_POINTER, -1);
-    if (l->nb_idx < 0 || l->nb_weights < 0) return fail(m, slot, DC_RDOVAE_BAD_INDEX, -1);
-    for (i = 0; i < nout; i++) rowsum[i] = 0;
-    for (i = 0; i < nout; i += 8) {
-        int count, b, k, c;
-        if (p >= l->nb_idx) return fail(m, slot, DC_RDOVAE_BAD_INDEX, i);
-        count = l->idx[p++];
-        if (count < 0 || count > l->nb_idx - p || count > nin / 4) return fail(m, slot, DC_RDOVAE_BAD_INDEX, i);
-        for (b = 0; b < count; b++) {
-            int pos = l->idx[p++];
-            if (pos < 0 || pos > nin - 4 || (pos & 3)) return fail(m, slot, DC_RDOVAE_BAD_INDEX, i);
-            if (nblocks >= l->nb_weights / 32) return fail(m, slot, DC_RDOVAE_BAD_WEIGHTS, i);
-            for (c = 0; c < 4; c++)
-                for (k = 0; k < 8; k++) {
-                    int w = l->weights[32 * nblocks + 16 * (c >> 1) + 2 * k + (c & 1)];
-                    if (w < -128 || w > 127) return fail(m, slot, DC_RDOVAE_BAD_WEIGHTS, i + k);
-                    rowsum[i + k] += w < 0 ? -w : w;   /* <= 128 * nin: no overflow */
-                }
-            nblocks++;
-        }
-    }
-    if (p != l->nb_idx) return fail(m, slot, DC_RDOVAE_BAD_INDEX, -1);
-    if (l->nb_weights != 32 * nblocks) return fail(m, slot, DC_RDOVAE_BAD_WEIGHTS, -1);
+    reason = dc_sparse8x4_check(l->weights, l->nb_weights, l->idx, l->nb_idx, nin, nout, rowsum, &row);
+    if (reason) return fail(m, slot, reason, row);
     for (i = 0; i < nout; i++) {
         if (128 * (int64_t)rowsum[i] >= EXACT_SUM_LIMIT) return fail(m, slot, DC_RDOVAE_BAD_RANGE, i);
         if (!f32_finite(l->scale[i]) || (l->bias && !f32_finite(l->bias[i])))

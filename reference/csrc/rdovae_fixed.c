@@ -2,12 +2,7 @@
    quantisation, int8 and float-weight linear layers.  See rdovae.h for the number formats. */
 #include "rdovae_fixed.h"
 
-/* The int8 kernel's SSE2 form (x86-64 baseline); -DDC_RDOVAE_NO_SIMD selects the portable C.
-   Both give the same integers (see dc_rdovae_qlinear). */
-#if defined(__SSE2__) && !defined(DC_RDOVAE_NO_SIMD)
-#define DC_RDOVAE_SSE2 1
-#include <emmintrin.h>
-#endif
+#include "sparse8x4.h"   /* the int8 kernel (SSE2 or portable C, same integers) */
 
 /* ------------------------------------------------------------------ tanh_approx
 
@@ -119,66 +114,20 @@ void dc_rdovae_quantize_vec(int16_t *x8, const int32_t *x_q30, int n)
 
 /* Exact int32 dot products (|sum| <= 127*sum|w| < 2^31, checked), then the exact product
    with the row's scale mantissa (< 2^62, checked) rounded once to Q32, plus the bias.
-   Block layout (rdovae.h): w[16p + 2k + t] is output k, input pos + 2p + t.  The SSE2
-   kernel (pmaddwd: two int16 products summed in int32, then int32 adds) and the portable
-   one compute the same integers: every product and partial sum is exact, so the choice
-   cannot change a bit (tests/test_determinism.py builds both).
-   block_sums: the 8 exact sums of one group of outputs; advances the weight and index positions. */
-static void block_sums(const dc_rdovae_qlayer *layer, const int16_t *x, int32_t *y, int *widx, int *iidx)
-{
-    const int16_t *w = &layer->weights[*widx];
-    const int32_t *idx = &layer->idx[*iidx];
-    int blocks = *idx++;
-    int b;
-#ifdef DC_RDOVAE_SSE2
-    __m128i lo = _mm_setzero_si128(), hi = _mm_setzero_si128();
-    for (b = 0; b < blocks; b++) {
-        int pos = *idx++;
-        __m128i x01 = _mm_unpacklo_epi16(_mm_set1_epi16(x[pos]), _mm_set1_epi16(x[pos + 1]));
-        __m128i x23 = _mm_unpacklo_epi16(_mm_set1_epi16(x[pos + 2]), _mm_set1_epi16(x[pos + 3]));
-        lo = _mm_add_epi32(lo, _mm_madd_epi16(_mm_loadu_si128((const __m128i *)w), x01));
-        hi = _mm_add_epi32(hi, _mm_madd_epi16(_mm_loadu_si128((const __m128i *)(w + 8)), x01));
-        lo = _mm_add_epi32(lo, _mm_madd_epi16(_mm_loadu_si128((const __m128i *)(w + 16)), x23));
-        hi = _mm_add_epi32(hi, _mm_madd_epi16(_mm_loadu_si128((const __m128i *)(w + 24)), x23));
-        w += 32;
-    }
-    _mm_storeu_si128((__m128i *)y, lo);
-    _mm_storeu_si128((__m128i *)(y + 4), hi);
-#else
-    int k;
-    for (k = 0; k < 8; k++) y[k] = 0;
-    for (b = 0; b < blocks; b++) {
-        int pos = *idx++;
-        int32_t x0 = x[pos], x1 = x[pos + 1], x2 = x[pos + 2], x3 = x[pos + 3];
-        for (k = 0; k < 8; k++)
-            y[k] += w[2 * k] * x0 + w[2 * k + 1] * x1 + w[16 + 2 * k] * x2 + w[17 + 2 * k] * x3;
-        w += 32;
-    }
-#endif
-    *widx += 32 * blocks;
-    *iidx += 1 + blocks;
-}
-
+   Block layout and kernel: sparse8x4.h (SSE2 or portable, the same integers). */
 void dc_rdovae_qlinear(const dc_rdovae_qlayer *layer, const int16_t *x, int64_t *out_q32)
 {
     int i, k, widx = 0, iidx = 0;
     for (i = 0; i < layer->nb_outputs; i += 8) {
         int32_t y[8];
-        block_sums(layer, x, y, &widx, &iidx);
+        dc_sparse8x4_sums(layer->weights, layer->idx, x, y, &widx, &iidx);
         for (k = 0; k < 8; k++)
             out_q32[i + k] = dc_rdovae_round_shr((int64_t)y[k] * layer->scale_mant[i + k],
                                                  layer->scale_shift[i + k]) + layer->bias[i + k];
     }
 }
 
-int dc_rdovae_simd(void)
-{
-#ifdef DC_RDOVAE_SSE2
-    return 1;
-#else
-    return 0;
-#endif
-}
+int dc_rdovae_simd(void) { return dc_sparse8x4_simd(); }
 
 /* sum_j V[l][i][j] * q[j] + bias[l][i], exact for any int32 q: q = qh*2^16 + ql with
    0 <= ql < 2^16, |qh| <= 2^15.  Checked: sum_j |V| < 2^44 and |bias| < 2^60 per row, so
