@@ -68,3 +68,11 @@ def stats(model_dir):
     from dredconf.reference.model import load_model
 
     return load_model(model_dir, parts=("stats",)).stats
+
+
+@pytest.fixture
+def benchmarks_enabled(request):
+    """Skips a measurement that only means something timed (run with --benchmark-enable)."""
+    opt = request.config.getoption
+    if opt("benchmark_disable", default=True) and not opt("benchmark_enable", default=False):
+        pytest.skip("benchmarks disabled (run with --benchmark-enable)")

@@ -1,6 +1,6 @@
 """Speed of `dredconf check --decoder reference` over the four shared streams (1241 packets), serial and -j 2.
 
-Each round runs the whole check: one reference-decoder process per stream (model load, payload decode, fixed-point
+Each round runs the whole check: one reference-decoder process per stream (model load, payload decode, exact
 RDOVAE) and the layer-by-layer comparison with libopus's expected results. Skipped unless benchmarks are enabled:
 ``pytest tests/benchmarks/test_bench_check.py --benchmark-enable``.
 """
@@ -12,15 +12,8 @@ from dredconf.conformance.adapters import parse_decoder
 from dredconf.conformance.runner import CheckOptions, run_check
 from dredconf.conformance.vectorsets import load_vector_set
 
-pytestmark = [pytest.mark.shared, pytest.mark.slow]
+pytestmark = [pytest.mark.shared, pytest.mark.slow, pytest.mark.usefixtures("benchmarks_enabled")]
 ROUNDS = 3
-
-
-@pytest.fixture(autouse=True)
-def _enabled(request):
-    opt = request.config.getoption
-    if opt("benchmark_disable", default=True) and not opt("benchmark_enable", default=False):
-        pytest.skip("benchmarks disabled (run with --benchmark-enable)")
 
 
 @pytest.mark.parametrize("jobs", [1, 2], ids=["serial", "j2"])

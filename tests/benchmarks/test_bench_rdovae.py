@@ -13,16 +13,9 @@ import pytest
 from dredconf.reference import rdovae as R
 from dredconf.reference._core import ffi, lib
 
-pytestmark = [pytest.mark.shared]
+pytestmark = [pytest.mark.shared, pytest.mark.usefixtures("benchmarks_enabled")]
 
 TARGET_SECONDS = {"fixed": 1e-3, "exact": 10e-3}
-
-
-@pytest.fixture(autouse=True)
-def _enabled(request):
-    opt = request.config.getoption
-    if opt("benchmark_disable", default=True) and not opt("benchmark_enable", default=False):
-        pytest.skip("benchmarks disabled (run with --benchmark-enable)")
 
 
 def _payload(ground_truth):
