@@ -3,7 +3,7 @@
 This is where spec (where things are) meets the C core (what the bits say):
 ``parse_packet`` frames the packet, ``parse_extensions`` walks its padding,
 ``find_dred`` picks the DRED payload, the core decodes it into integers and,
-when asked, the fixed-point RDOVAE turns those into features.
+when asked, the RDOVAE (exact by default, or fixed point) turns those into features.
 """
 from __future__ import annotations
 

@@ -1,11 +1,12 @@
-"""The fixed-point RDOVAE decoder: DRED integers (state, latents, levels) -> features.
+"""The RDOVAE decoder: DRED integers (state, latents, levels) -> features, integer arithmetic only.
 
-The per-packet computation is the C core (``csrc/rdovae.c``, integer arithmetic only,
-formats documented in ``csrc/rdovae.h``); this module converts the model's float32
-numbers into those integers once, at construction, and moves arrays in and out.
+The per-packet computation is the C core, in one of two modes (below): exact (the default,
+``csrc/rdovae_exact.c``) or fixed point (``csrc/rdovae.c``, formats in ``csrc/rdovae.h``).
+This module converts the model's float32 numbers into the core's form once, at
+construction, and moves arrays in and out.
 
-Load-time conversions (all exact or correctly rounded in IEEE float64, so the same on
-every platform):
+Load-time conversions for the fixed-point core (all exact or correctly rounded in IEEE
+float64, so the same on every platform):
 
 * int8 layers: libopus's blocks of 8 outputs x 4 inputs and sparse index table (a dense
   layer gets the index listing every block), each block's 32 weights reordered by input

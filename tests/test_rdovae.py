@@ -1,4 +1,5 @@
-"""The fixed-point RDOVAE decoder against libopus 1.6.1's float features, plus its edges.
+"""The fixed-point RDOVAE decoder (``arith="fixed"``) against libopus 1.6.1's float features, plus
+its edges (the exact mode: tests/test_rdovae_exact.py).
 
 Accuracy: on every shared vector (and libopus's standalone vectors) the libopus
 dred_compare metric between libopus's generic-C float features and ours must be within

@@ -474,8 +474,8 @@ def t_standalone(data: bytes) -> None:
 
 @target("decode_full", c_core=True, max_len=2048)
 def t_decode_full(data: bytes) -> None:
-    """The full decode path with the real model: envelope as dred_payload, then the fixed-point RDOVAE
-    (ReferenceDecoder(model, features=True)); features shaped 4·latent_count × 20, finite, deterministic."""
+    """The full decode path with the real model: envelope as dred_payload, then the RDOVAE
+    (ReferenceDecoder(model, features=True), exact arithmetic); features shaped 4·latent_count × 20, finite, deterministic."""
     import numpy as np
 
     dec = _cache.get("dec_feat")
