@@ -30,10 +30,10 @@ from dataclasses import dataclass
 from typing import Any, Callable
 
 from dredconf.conformance.layers import Layer
+from dredconf.spec.dred import DQ_TABLE, dred_level
 
 #: The packet index on which the crash and hang mutants misbehave (every shipped vector has it).
 FAULT_PACKET = 5
-DQ_TABLE = (0, 2, 3, 4, 6, 8, 12, 16)
 #: Bound on escape draws, so a bent reader past the end of its bytes cannot spin forever.
 MAX_ESCAPES = 1000
 
@@ -42,9 +42,7 @@ MAX_ESCAPES = 1000
 # A bendable DRED payload reader
 
 
-def level_libopus(q0: int, dQ: int, qmax: int, k: int) -> int:
-    """libopus ``compute_quantizer``: min(qmax, q0 + (dQ_table[dQ]*k + 8) >> 4)."""
-    return min(qmax, q0 + ((DQ_TABLE[dQ] * k + 8) >> 4))
+level_libopus = dred_level  # libopus compute_quantizer: the honest schedule
 
 
 def level_truncating(q0: int, dQ: int, qmax: int, k: int) -> int:

@@ -196,11 +196,10 @@ def eval_int(expr: str, names: dict[str, int]) -> int:
     if len(expr) > MAX_EXPR_CHARS:
         raise CParseError(f"not an integer expression: {expr[:40]!r}... is over {MAX_EXPR_CHARS} characters")
     try:
-        tree = ast.parse(expr, mode="eval")
-        return _eval(tree.body, names, expr)
-    except (SyntaxError, RecursionError, MemoryError, ValueError) as e:
-        if isinstance(e, CParseError):
-            raise
+        return _eval(ast.parse(expr, mode="eval").body, names, expr)
+    except CParseError:
+        raise
+    except (SyntaxError, RecursionError, MemoryError, ValueError):
         raise CParseError(f"not an integer expression: {expr!r}") from None
 
 

@@ -472,30 +472,27 @@ class RdovaeDecoder:
             raise ValueError(f"q0 {q0} or a level in {lev.tolist()} outside 0..{LEVELS - 1}")
         return st, np.ascontiguousarray(lat.reshape(-1)), lev, n
 
-    def decode_fixed(self, q0: int, state: Sequence[int], latents: Any, levels: Sequence[int]) -> np.ndarray:
-        """Features as the fixed core computes them: int32 Q20, shape (4n, 20), fec_features order."""
-        m = self.c_model
+    def _decode_core(self, fn, m, dtype, q0: int, state, latents, levels) -> np.ndarray:
+        """Runs one C core's decode; its output words reshaped (4n, 20), fec_features order."""
         st, lat, lev, n = self._arguments(q0, state, latents, levels)
-        out = np.zeros(n * lib.DC_RDOVAE_OUT_PER_LATENT, dtype=np.int32)
+        out = np.zeros(n * lib.DC_RDOVAE_OUT_PER_LATENT, dtype=dtype)
         buf = self._ffi.from_buffer
-        rc = self._lib.dc_rdovae_decode(m, buf("int32_t[]", st), int(q0), buf("int32_t[]", lat),
-                                        buf("int32_t[]", lev), n, buf("int32_t[]", out), out.size)
+        ctype = "int32_t[]" if dtype == np.int32 else "uint32_t[]"
+        rc = fn(m, buf("int32_t[]", st), int(q0), buf("int32_t[]", lat), buf("int32_t[]", lev), n,
+                buf(ctype, out), out.size)
         if rc != lib.DC_RDOVAE_OK:
             raise ValueError(f"RDOVAE decode: {_ERRORS.get(rc, rc)}")
         return out.reshape(n * FRAMES_PER_LATENT, NUM_FEATURES)
 
+    def decode_fixed(self, q0: int, state: Sequence[int], latents: Any, levels: Sequence[int]) -> np.ndarray:
+        """Features as the fixed core computes them: int32 Q20, shape (4n, 20), fec_features order."""
+        return self._decode_core(self._lib.dc_rdovae_decode, self.c_model, np.int32, q0, state, latents, levels)
+
     def decode_exact(self, q0: int, state: Sequence[int], latents: Any, levels: Sequence[int]) -> np.ndarray:
         """Features as the exact core computes them: float32 bit patterns (uint32), shape (4n, 20),
         fec_features order; ``.view(np.float32)`` gives libopus's features."""
-        m = self.c_exact_model
-        st, lat, lev, n = self._arguments(q0, state, latents, levels)
-        out = np.zeros(n * lib.DC_RDOVAE_OUT_PER_LATENT, dtype=np.uint32)
-        buf = self._ffi.from_buffer
-        rc = self._lib.dc_rdovae_exact_decode(m, buf("int32_t[]", st), int(q0), buf("int32_t[]", lat),
-                                              buf("int32_t[]", lev), n, buf("uint32_t[]", out), out.size)
-        if rc != lib.DC_RDOVAE_OK:
-            raise ValueError(f"RDOVAE decode: {_ERRORS.get(rc, rc)}")
-        return out.reshape(n * FRAMES_PER_LATENT, NUM_FEATURES)
+        return self._decode_core(self._lib.dc_rdovae_exact_decode, self.c_exact_model, np.uint32,
+                                 q0, state, latents, levels)
 
     def decode_integers(self, q0: int, state: Sequence[int], latents: Any, levels: Sequence[int]) -> np.ndarray:
         """Features as float32, shape (4n, 20), libopus fec_features order (row 0 newest)."""

@@ -11,6 +11,16 @@ from .packet import OpusPacket
 DRED_EXTENSION_ID = 126  # experimental extension ID (libopus dnn/dred_config.h); the standard assigns its own
 DRED_EXPERIMENTAL_PREFIX = b"D" + bytes([12])  # 'D' + version 12; b"" once the standard drops it
 FRAME_OFFSET_UNIT = 120  # 2.5 ms at 48 kHz: DRED offsets count in these units
+#: Quantizer level slope per dQ, in 1/16 level per latent (SPEC-NOTES §3; libopus dnn/dred_coding.c).
+DQ_TABLE = (0, 2, 3, 4, 6, 8, 12, 16)
+
+
+def dred_level(q0: int, dQ: int, qmax: int, k: int) -> int:
+    """Quantizer level of latent k (0 = newest): min(qmax, q0 + (DQ_TABLE[dQ]*k + 8) // 16).
+
+    The draft's schedule in Python, for the generator and the mutants; the C core has its own
+    (``reference.payload.dred_level``), and the tests hold the two to each other."""
+    return min(qmax, q0 + (DQ_TABLE[dQ] * k + 8) // 16)
 
 
 @dataclass(frozen=True)

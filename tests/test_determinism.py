@@ -84,18 +84,11 @@ def _payloads(ground_truth):
 
 
 def _features_sha256(decoder: R.RdovaeDecoder, ground_truth) -> str:
+    """The core's output words over every payload: Q20 int32 (fixed) or float32 bit patterns (exact)."""
+    decode, word = (decoder.decode_exact, "<u4") if decoder.arith == "exact" else (decoder.decode_fixed, "<i4")
     h = hashlib.sha256()
     for d in _payloads(ground_truth):
-        f = decoder.decode_fixed(d["q0"], d["state"], d["latents"], d["levels"])
-        h.update(f.astype("<i4").tobytes())
-    return h.hexdigest()
-
-
-def _exact_sha256(decoder: R.RdovaeDecoder, ground_truth) -> str:
-    h = hashlib.sha256()
-    for d in _payloads(ground_truth):
-        f = decoder.decode_exact(d["q0"], d["state"], d["latents"], d["levels"])
-        h.update(f.astype("<u4").tobytes())
+        h.update(decode(d["q0"], d["state"], d["latents"], d["levels"]).astype(word).tobytes())
     return h.hexdigest()
 
 
@@ -115,7 +108,7 @@ def installed_hash(model, ground_truth):
 
 @pytest.fixture(scope="module")
 def installed_exact_hash(model, ground_truth):
-    return _exact_sha256(R.RdovaeDecoder(model, arith="exact"), ground_truth)
+    return _features_sha256(R.RdovaeDecoder(model, arith="exact"), ground_truth)
 
 
 def test_installed_core_matches_recorded_hash(installed_hash):
@@ -134,7 +127,7 @@ def test_same_bits_under_other_flags(name, model, ground_truth, installed_hash, 
     assert mod.lib.dc_rdovae_simd() == (1 if expect_simd else 0)
     assert mod.lib.dc_rdovae_exact_simd() == mod.lib.dc_rdovae_simd()
     assert _features_sha256(R.RdovaeDecoder(model, core=mod, arith="fixed"), ground_truth) == installed_hash
-    assert _exact_sha256(R.RdovaeDecoder(model, core=mod, arith="exact"), ground_truth) == installed_exact_hash
+    assert _features_sha256(R.RdovaeDecoder(model, core=mod, arith="exact"), ground_truth) == installed_exact_hash
 
 
 def _clang() -> str | None:
@@ -152,7 +145,7 @@ def _clang() -> str | None:
 def test_same_bits_with_clang(flags, model, ground_truth, installed_hash, installed_exact_hash, tmp_path):
     mod = _build("clang_" + "_".join(f.strip("-=").replace("=", "_") for f in flags), flags, tmp_path, cc=_clang())
     assert _features_sha256(R.RdovaeDecoder(model, core=mod, arith="fixed"), ground_truth) == installed_hash
-    assert _exact_sha256(R.RdovaeDecoder(model, core=mod, arith="exact"), ground_truth) == installed_exact_hash
+    assert _features_sha256(R.RdovaeDecoder(model, core=mod, arith="exact"), ground_truth) == installed_exact_hash
 
 
 def test_decoding_twice_gives_the_same_bits(model, ground_truth):

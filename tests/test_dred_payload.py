@@ -24,12 +24,12 @@ from dredconf.reference.payload import (
     encode_dred_payload,
     encode_dred_standalone,
 )
+from dredconf.spec.dred import DQ_TABLE
 
 SHARED = shared_dir() or Path("../shared")
 VECTORS = SHARED / "vectors" / "libopus-1.6.1"
 STANDALONE = SHARED / "vectors" / "libopus-1.6.1-standalone" / "vector_dred.bit"
 STREAMS = ["S1", "S2", "S3", "SYN"]
-DQ_TABLE = [0, 2, 3, 4, 6, 8, 12, 16]
 INTEGER_KEYS = ["frame_offset", "q0", "dQ", "extra_offset", "offset", "qmax", "dred_offset", "latent_count", "levels",
                 "state", "latents"]
 

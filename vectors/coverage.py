@@ -19,8 +19,8 @@ from pathlib import Path
 
 from dredconf.errors import StreamError
 from dredconf.spec import DRED_EXPERIMENTAL_PREFIX, DRED_EXTENSION_ID, read_stream
+from dredconf.spec.dred import DQ_TABLE
 
-from .dredpayload import DQ_TABLE
 from .manifest import load_manifest
 
 _MS = {120: "2.5 ms", 240: "5 ms", 480: "10 ms", 960: "20 ms", 1920: "40 ms", 2880: "60 ms"}

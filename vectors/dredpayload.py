@@ -24,17 +24,10 @@ import numpy as np
 
 from dredconf.reference.payload import MAX_LATENTS, RangeEncoder, encode_dred_payload
 from dredconf.spec import DRED_EXPERIMENTAL_PREFIX
+from dredconf.spec.dred import dred_level
 
 LATENT_DIM = 25
 STATE_DIM = 50
-#: Level slope per dQ (SPEC-NOTES §3; libopus dnn/dred_coding.c compute_quantizer).
-DQ_TABLE = (0, 2, 3, 4, 6, 8, 12, 16)
-
-
-def dred_level(q0: int, dQ: int, qmax: int, k: int) -> int:
-    """Quantizer level of latent k (0 = newest): min(qmax, q0 + (DQ_TABLE[dQ]*k + 8) // 16)."""
-    return min(qmax, q0 + (DQ_TABLE[dQ] * k + 8) // 16)
-
 
 @dataclass(frozen=True)
 class DredSpec:

@@ -79,30 +79,21 @@ int dc_rdovae_model_check(dc_rdovae_model *m)
     /* Hidden layers: outputs below 2^56 (Q32, i.e. 2^24) keep GRU sums and dc_rdovae_mul_q30
        far from overflow; the output layer: below 2^42 (1024) so Q20 features fit int32. */
     const uint64_t hidden_limit = (uint64_t)1 << 56, output_limit = (uint64_t)1 << 42;
-    int k, in;
+    int slot, nin, nout;
     if (!m) return DC_RDOVAE_ERR_ARG;
     m->checked = 0;
     m->check_slot = -1;
     m->check_reason = 0;
     m->check_row = -1;
     if (check_flayer(m, &m->hidden_init, DC_RDOVAE_SLOT_HIDDEN_INIT, DC_RDOVAE_STATE_DIM, DC_RDOVAE_HIDDEN) ||
-        check_flayer(m, &m->dense1, DC_RDOVAE_SLOT_DENSE1, DC_RDOVAE_LATENT_DIM, DC_RDOVAE_DENSE1) ||
-        check_qlayer(m, &m->gru_init, DC_RDOVAE_SLOT_GRU_INIT, DC_RDOVAE_HIDDEN, DC_RDOVAE_GRU_INIT, hidden_limit))
+        check_flayer(m, &m->dense1, DC_RDOVAE_SLOT_DENSE1, DC_RDOVAE_LATENT_DIM, DC_RDOVAE_DENSE1))
         return DC_RDOVAE_ERR_MODEL;
-    in = DC_RDOVAE_DENSE1;
-    for (k = 0; k < DC_RDOVAE_STAGES; k++) {
-        if (check_qlayer(m, &m->gru_input[k], DC_RDOVAE_SLOT_GRU_INPUT + k, in, 3 * DC_RDOVAE_GRU, hidden_limit) ||
-            check_qlayer(m, &m->gru_recurrent[k], DC_RDOVAE_SLOT_GRU_RECURRENT + k, DC_RDOVAE_GRU, 3 * DC_RDOVAE_GRU,
-                         hidden_limit) ||
-            check_qlayer(m, &m->glu[k], DC_RDOVAE_SLOT_GLU + k, DC_RDOVAE_GRU, DC_RDOVAE_GRU, hidden_limit) ||
-            check_qlayer(m, &m->conv_dense[k], DC_RDOVAE_SLOT_CONV_DENSE + k, in + DC_RDOVAE_GRU, DC_RDOVAE_CONV,
-                         hidden_limit) ||
-            check_qlayer(m, &m->conv[k], DC_RDOVAE_SLOT_CONV + k, 2 * DC_RDOVAE_CONV, DC_RDOVAE_CONV, hidden_limit))
+    for (slot = DC_RDOVAE_SLOT_GRU_INIT; slot <= DC_RDOVAE_SLOT_OUTPUT; slot++) {
+        dc_rdovae_qlayer_shape(slot, &nin, &nout);
+        if (check_qlayer(m, DC_RDOVAE_QLAYER_AT(m, slot), slot, nin, nout,
+                         slot == DC_RDOVAE_SLOT_OUTPUT ? output_limit : hidden_limit))
             return DC_RDOVAE_ERR_MODEL;
-        in += DC_RDOVAE_GRU + DC_RDOVAE_CONV;
     }
-    if (check_qlayer(m, &m->output, DC_RDOVAE_SLOT_OUTPUT, DC_RDOVAE_BUFFER, DC_RDOVAE_OUT_PER_LATENT, output_limit))
-        return DC_RDOVAE_ERR_MODEL;
     m->checked = CHECKED_MAGIC;
     return DC_RDOVAE_OK;
 }
@@ -256,17 +247,7 @@ int32_t dc_rdovae_quantize_q30(int32_t x_q30) { return dc_rdovae_quantize(x_q30)
 
 static const dc_rdovae_qlayer *qlayer_of(const dc_rdovae_model *m, int slot)
 {
-    if (slot == DC_RDOVAE_SLOT_GRU_INIT) return &m->gru_init;
-    if (slot == DC_RDOVAE_SLOT_OUTPUT) return &m->output;
-    if (slot >= DC_RDOVAE_SLOT_GRU_INPUT && slot < DC_RDOVAE_SLOT_GRU_INPUT + 5)
-        return &m->gru_input[slot - DC_RDOVAE_SLOT_GRU_INPUT];
-    if (slot >= DC_RDOVAE_SLOT_GRU_RECURRENT && slot < DC_RDOVAE_SLOT_GRU_RECURRENT + 5)
-        return &m->gru_recurrent[slot - DC_RDOVAE_SLOT_GRU_RECURRENT];
-    if (slot >= DC_RDOVAE_SLOT_GLU && slot < DC_RDOVAE_SLOT_GLU + 5) return &m->glu[slot - DC_RDOVAE_SLOT_GLU];
-    if (slot >= DC_RDOVAE_SLOT_CONV_DENSE && slot < DC_RDOVAE_SLOT_CONV_DENSE + 5)
-        return &m->conv_dense[slot - DC_RDOVAE_SLOT_CONV_DENSE];
-    if (slot >= DC_RDOVAE_SLOT_CONV && slot < DC_RDOVAE_SLOT_CONV + 5) return &m->conv[slot - DC_RDOVAE_SLOT_CONV];
-    return 0;
+    return DC_RDOVAE_QLAYER_AT(m, slot);
 }
 
 int dc_rdovae_layer_qlinear(const dc_rdovae_model *m, int32_t slot, const int32_t *in_q30, int32_t n_in,

@@ -194,4 +194,36 @@ int dc_rdovae_layer_init_states(const dc_rdovae_model *m, const int32_t *state, 
                                 int32_t *gru_q30, int32_t n_gru);
 /* cdef end */
 
+/* The int8 layers are slots GRU_INIT..OUTPUT, one after another.  Both decoders' model structs
+   name them alike, so one macro finds the layer at a slot in either (NULL for another slot). */
+#define DC_RDOVAE_IN_GROUP(slot, first) ((slot) >= (first) && (slot) < (first) + DC_RDOVAE_STAGES)
+#define DC_RDOVAE_QLAYER_AT(m, slot)                                                                   \
+    ((slot) == DC_RDOVAE_SLOT_GRU_INIT ? &(m)->gru_init                                                \
+     : (slot) == DC_RDOVAE_SLOT_OUTPUT ? &(m)->output                                                  \
+     : DC_RDOVAE_IN_GROUP(slot, DC_RDOVAE_SLOT_GRU_INPUT) ? &(m)->gru_input[(slot) - DC_RDOVAE_SLOT_GRU_INPUT] \
+     : DC_RDOVAE_IN_GROUP(slot, DC_RDOVAE_SLOT_GRU_RECURRENT)                                          \
+         ? &(m)->gru_recurrent[(slot) - DC_RDOVAE_SLOT_GRU_RECURRENT]                                  \
+     : DC_RDOVAE_IN_GROUP(slot, DC_RDOVAE_SLOT_GLU) ? &(m)->glu[(slot) - DC_RDOVAE_SLOT_GLU]            \
+     : DC_RDOVAE_IN_GROUP(slot, DC_RDOVAE_SLOT_CONV_DENSE) ? &(m)->conv_dense[(slot) - DC_RDOVAE_SLOT_CONV_DENSE] \
+     : DC_RDOVAE_IN_GROUP(slot, DC_RDOVAE_SLOT_CONV) ? &(m)->conv[(slot) - DC_RDOVAE_SLOT_CONV]         \
+     : 0)
+
+/* The architecture's inputs and outputs of the int8 layer at a slot (libopus dred_rdovae_dec.c):
+   stage k reads the dense1 output and every earlier stage's GRU and conv outputs. */
+static inline void dc_rdovae_qlayer_shape(int slot, int *nin, int *nout)
+{
+    const int stride = DC_RDOVAE_GRU + DC_RDOVAE_CONV;
+    if (slot == DC_RDOVAE_SLOT_GRU_INIT) { *nin = DC_RDOVAE_HIDDEN; *nout = DC_RDOVAE_GRU_INIT; }
+    else if (slot == DC_RDOVAE_SLOT_OUTPUT) { *nin = DC_RDOVAE_BUFFER; *nout = DC_RDOVAE_OUT_PER_LATENT; }
+    else if (DC_RDOVAE_IN_GROUP(slot, DC_RDOVAE_SLOT_GRU_INPUT)) {
+        *nin = DC_RDOVAE_DENSE1 + (slot - DC_RDOVAE_SLOT_GRU_INPUT) * stride;
+        *nout = 3 * DC_RDOVAE_GRU;
+    } else if (DC_RDOVAE_IN_GROUP(slot, DC_RDOVAE_SLOT_GRU_RECURRENT)) { *nin = DC_RDOVAE_GRU; *nout = 3 * DC_RDOVAE_GRU; }
+    else if (DC_RDOVAE_IN_GROUP(slot, DC_RDOVAE_SLOT_GLU)) { *nin = DC_RDOVAE_GRU; *nout = DC_RDOVAE_GRU; }
+    else if (DC_RDOVAE_IN_GROUP(slot, DC_RDOVAE_SLOT_CONV_DENSE)) {
+        *nin = DC_RDOVAE_DENSE1 + (slot - DC_RDOVAE_SLOT_CONV_DENSE) * stride + DC_RDOVAE_GRU;
+        *nout = DC_RDOVAE_CONV;
+    } else { *nin = 2 * DC_RDOVAE_CONV; *nout = DC_RDOVAE_CONV; }   /* conv */
+}
+
 #endif

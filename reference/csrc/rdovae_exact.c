@@ -361,7 +361,7 @@ static int check_qlayer(dc_rdovae_exact_model *m, const dc_rdovae_exact_qlayer *
 
 int dc_rdovae_exact_check(dc_rdovae_exact_model *m)
 {
-    int k, in, i;
+    int slot, nin, nout, i;
     if (!m) return DC_RDOVAE_ERR_ARG;
     m->checked = 0;
     m->check_slot = -1;
@@ -376,21 +376,12 @@ int dc_rdovae_exact_check(dc_rdovae_exact_model *m)
         if (m->latent_scale[i] < 0 || m->latent_scale[i] > 255)
             return fail(m, DC_RDOVAE_EXACT_SLOT_SCALES, DC_RDOVAE_BAD_SCALE, i / DC_RDOVAE_LATENT_DIM);
     if (check_flayer(m, &m->hidden_init, DC_RDOVAE_SLOT_HIDDEN_INIT, DC_RDOVAE_STATE_DIM, DC_RDOVAE_HIDDEN) ||
-        check_flayer(m, &m->dense1, DC_RDOVAE_SLOT_DENSE1, DC_RDOVAE_LATENT_DIM + 1, DC_RDOVAE_DENSE1) ||
-        check_qlayer(m, &m->gru_init, DC_RDOVAE_SLOT_GRU_INIT, DC_RDOVAE_HIDDEN, DC_RDOVAE_GRU_INIT))
+        check_flayer(m, &m->dense1, DC_RDOVAE_SLOT_DENSE1, DC_RDOVAE_LATENT_DIM + 1, DC_RDOVAE_DENSE1))
         return DC_RDOVAE_ERR_MODEL;
-    in = DC_RDOVAE_DENSE1;
-    for (k = 0; k < DC_RDOVAE_STAGES; k++) {
-        if (check_qlayer(m, &m->gru_input[k], DC_RDOVAE_SLOT_GRU_INPUT + k, in, 3 * DC_RDOVAE_GRU) ||
-            check_qlayer(m, &m->gru_recurrent[k], DC_RDOVAE_SLOT_GRU_RECURRENT + k, DC_RDOVAE_GRU, 3 * DC_RDOVAE_GRU) ||
-            check_qlayer(m, &m->glu[k], DC_RDOVAE_SLOT_GLU + k, DC_RDOVAE_GRU, DC_RDOVAE_GRU) ||
-            check_qlayer(m, &m->conv_dense[k], DC_RDOVAE_SLOT_CONV_DENSE + k, in + DC_RDOVAE_GRU, DC_RDOVAE_CONV) ||
-            check_qlayer(m, &m->conv[k], DC_RDOVAE_SLOT_CONV + k, 2 * DC_RDOVAE_CONV, DC_RDOVAE_CONV))
-            return DC_RDOVAE_ERR_MODEL;
-        in += DC_RDOVAE_GRU + DC_RDOVAE_CONV;
+    for (slot = DC_RDOVAE_SLOT_GRU_INIT; slot <= DC_RDOVAE_SLOT_OUTPUT; slot++) {
+        dc_rdovae_qlayer_shape(slot, &nin, &nout);
+        if (check_qlayer(m, DC_RDOVAE_QLAYER_AT(m, slot), slot, nin, nout)) return DC_RDOVAE_ERR_MODEL;
     }
-    if (check_qlayer(m, &m->output, DC_RDOVAE_SLOT_OUTPUT, DC_RDOVAE_BUFFER, DC_RDOVAE_OUT_PER_LATENT))
-        return DC_RDOVAE_ERR_MODEL;
     m->checked = CHECKED_MAGIC;
     return DC_RDOVAE_OK;
 }
@@ -404,17 +395,7 @@ int32_t dc_rdovae_exact_quantize(uint32_t x) { return x_quantize(x); }
 
 static const dc_rdovae_exact_qlayer *qlayer_of(const dc_rdovae_exact_model *m, int slot)
 {
-    if (slot == DC_RDOVAE_SLOT_GRU_INIT) return &m->gru_init;
-    if (slot == DC_RDOVAE_SLOT_OUTPUT) return &m->output;
-    if (slot >= DC_RDOVAE_SLOT_GRU_INPUT && slot < DC_RDOVAE_SLOT_GRU_INPUT + 5)
-        return &m->gru_input[slot - DC_RDOVAE_SLOT_GRU_INPUT];
-    if (slot >= DC_RDOVAE_SLOT_GRU_RECURRENT && slot < DC_RDOVAE_SLOT_GRU_RECURRENT + 5)
-        return &m->gru_recurrent[slot - DC_RDOVAE_SLOT_GRU_RECURRENT];
-    if (slot >= DC_RDOVAE_SLOT_GLU && slot < DC_RDOVAE_SLOT_GLU + 5) return &m->glu[slot - DC_RDOVAE_SLOT_GLU];
-    if (slot >= DC_RDOVAE_SLOT_CONV_DENSE && slot < DC_RDOVAE_SLOT_CONV_DENSE + 5)
-        return &m->conv_dense[slot - DC_RDOVAE_SLOT_CONV_DENSE];
-    if (slot >= DC_RDOVAE_SLOT_CONV && slot < DC_RDOVAE_SLOT_CONV + 5) return &m->conv[slot - DC_RDOVAE_SLOT_CONV];
-    return 0;
+    return DC_RDOVAE_QLAYER_AT(m, slot);
 }
 
 int dc_rdovae_exact_layer_linear(const dc_rdovae_exact_model *m, int32_t slot, const uint32_t *in, int32_t n_in,

@@ -127,7 +127,7 @@ def _random_worker(t, seconds: float, runs: int, corpus_dir: Path, art: Path, se
         raise Hang()
 
     signal.signal(signal.SIGALRM, alarm)
-    crashes, hangs, execs, known = {}, 0, 0, set()
+    crashes, hangs, execs = {}, 0, 0
     start = time.monotonic()
     end = start + seconds
     i = 0
@@ -139,7 +139,7 @@ def _random_worker(t, seconds: float, runs: int, corpus_dir: Path, art: Path, se
         os.ftruncate(current, len(data))
         signal.setitimer(signal.ITIMER_REAL, HANG_SECONDS)
         try:
-            outcome = T.outcome(t, data)
+            outcome = T.run(t, data)
         except Hang:
             hangs += 1
             name = "timeout-" + hashlib.sha1(data).hexdigest()
@@ -162,9 +162,6 @@ def _random_worker(t, seconds: float, runs: int, corpus_dir: Path, art: Path, se
         finally:
             signal.setitimer(signal.ITIMER_REAL, 0)
         execs += 1
-        if outcome is not None and outcome[0] == "known" and outcome[1] not in known:
-            known.add(outcome[1])
-            print(f"FUZZKNOWN {outcome[1]}", flush=True)
         if outcome is not None and outcome not in seen_outcomes and len(seen_outcomes) < 10000:
             seen_outcomes.add(outcome)
             if i > len(corpus):
@@ -211,13 +208,8 @@ def _atheris_worker(t_name: str, seconds: float, runs: int, corpus_dir: Path, ar
                 return atheris.Mutate(data, max_size)
             return t.mutator(data, max_size, rng)
 
-    known: set = set()
-
     def one(data: bytes) -> None:
-        out = T.run(t, data)
-        if out[0] == "known" and out[1] not in known:
-            known.add(out[1])
-            print(f"FUZZKNOWN {out[1]}", flush=True)
+        T.run(t, data)
 
     args = [sys.argv[0], str(corpus_dir), f"-max_total_time={int(seconds)}", "-print_final_stats=1",
             f"-artifact_prefix={art}/", f"-max_len={t.max_len}", f"-timeout={HANG_SECONDS}",
@@ -364,7 +356,6 @@ def run_target(name: str, engine: str, seconds: float, runs: int, workdir: Path,
                 total["findings"].append(f"{art / name_} (worker exit {rc}, log {logf})")
             else:
                 total["findings"].append(f"worker exit {rc}: see {logf}")
-        total["known"] = sorted(set(total.get("known", [])) | set(re.findall(r"FUZZKNOWN (\S+)", text)))
         if rc != 0:
             what = finding_summary(text)
             if what not in seen:
@@ -389,7 +380,7 @@ def replay(name: str, files: list[str], sanitized: bool) -> int:
     for f in files:
         data = Path(f).read_bytes()
         try:
-            print(f"{f}: ok ({T.outcome(t, data)})")
+            print(f"{f}: ok ({T.run(t, data)})")
         except BaseException as e:  # noqa: BLE001
             bad += 1
             print(f"{f}: {type(e).__name__}: {e}")
@@ -480,8 +471,6 @@ def main(argv: list[str] | None = None) -> int:
               f"ooms {r['ooms']}", flush=True)
         for f in r["findings"]:
             print(f"    finding: {f}", flush=True)
-        for k in r.get("known", []):
-            print(f"    known issue met (not counted as a finding): {k}", flush=True)
     bad = [r for r in results if r["crashes"] or r["hangs"] or r["ooms"]]
     summary = {"engine": engine, "sanitized": args.sanitized, "seconds_per_target": args.seconds,
                "wall_seconds": round(time.monotonic() - t0, 1), "targets": results}

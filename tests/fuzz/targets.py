@@ -320,11 +320,10 @@ def py_decode_header(payload: bytes, frame_offset: int):
     return h, ends, rd
 
 
-DQ_TABLE = (0, 2, 3, 4, 6, 8, 12, 16)
-
-
 def py_decode_payload(payload: bytes, frame_offset: int, stats):
     """The whole payload in Python on the C primitives (uint, decode/update, Laplace-p0), as the draft reads."""
+    from dredconf.spec.dred import dred_level
+
     h, ends, rd = py_decode_header(payload, frame_offset)
 
     def values(r, p0):
@@ -337,7 +336,7 @@ def py_decode_payload(payload: bytes, frame_offset: int, stats):
     for k in range(26):
         if 8 * len(payload) - rd.tell() <= 7:
             break
-        q = min(h["qmax"], q0 + (DQ_TABLE[h["dQ"]] * k + 8) // 16)
+        q = dred_level(q0, h["dQ"], h["qmax"], k)
         h["levels"].append(q)
         h["latents"].append(values(stats.latent_r[q], stats.latent_p0[q]))
     h["latent_count"] = len(h["latents"])
@@ -347,6 +346,8 @@ def py_decode_payload(payload: bytes, frame_offset: int, stats):
 
 def check_payload(d, payload: bytes, frame_offset: int, stats) -> None:
     """Invariants of a decoded DRED payload (reference.payload.DredPayload)."""
+    from dredconf.spec.dred import dred_level
+
     check(0 <= d.q0 <= 15 and 0 <= d.dQ <= 7, f"q0 {d.q0} / dQ {d.dQ}")
     check(0 <= d.extra_offset <= 255 and (d.extra_flag or d.extra_offset == 0), f"extra_offset {d.extra_offset}")
     check(0 <= d.offset <= 31, f"offset {d.offset}")
@@ -357,7 +358,7 @@ def check_payload(d, payload: bytes, frame_offset: int, stats) -> None:
     check(len(d.levels) == d.latent_count == len(d.latents), "levels/latents lengths")
     check(len(d.state) == 50 and all(len(x) == 25 for x in d.latents), "state/latent sizes")
     for k, q in enumerate(d.levels):
-        check(0 <= q <= 15 and q == min(d.qmax, d.q0 + (DQ_TABLE[d.dQ] * k + 8) // 16), f"level {k} = {q}")
+        check(0 <= q <= 15 and q == dred_level(d.q0, d.dQ, d.qmax, k), f"level {k} = {q}")
         check(k == 0 or q >= d.levels[k - 1], "levels decrease")
     bits = 8 * len(payload)
     if d.latent_count < 26:
@@ -810,41 +811,15 @@ def allowed_for(t: Target) -> tuple:
     return t.allowed or _dredconf_errors()
 
 
-# Crashes found in code outside this task's files, reported and waiting for their owner's fix. A campaign
-# counts them ("known") instead of stopping at them, so it keeps exploring; each has a strict-xfail test
-# in tests/test_regressions.py that turns into a failure (XPASS) once the fix lands, to remove the entry.
-KNOWN_ISSUES: list[dict] = []  # none open (the manifest TypeError found by atheris is fixed)
-
-
-def known_issue(e: BaseException) -> dict | None:
-    """The KNOWN_ISSUES entry this exception is, if any (matched on type, message and the raising file)."""
-    import traceback
-
-    frames = traceback.extract_tb(e.__traceback__)
-    for k in KNOWN_ISSUES:
-        if isinstance(e, k["exception"]) and k["message"] in str(e) and frames \
-                and frames[-1].filename.replace("\\", "/").endswith(k["file"]):
-            return k
-    return None
-
-
-def run(t: Target, data: bytes, *, tolerate_known: bool = True):
+def run(t: Target, data: bytes):
     """Run a target on one input under the contract: its documented errors pass (after their own
     checks), anything else propagates. Returns the outcome: what the target returned (a small
-    signature of the path taken), the rule of the documented error, or the known issue met."""
+    signature of the path taken) or the rule of the documented error."""
     try:
         return ("ok", t.fn(data))
     except allowed_for(t) as e:
         check_error(e)
         return ("error", type(e).__name__, getattr(e, "rule", None))
-    except Exception as e:
-        k = known_issue(e) if tolerate_known else None
-        if k is None:
-            raise
-        return ("known", k["test"])
-
-
-outcome = run
 
 
 def available(t: Target) -> str | None:
