@@ -29,7 +29,7 @@ import time
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from dredconf.conformance.layers import Layer
+from dredconf.conformance.verdicts import Layer
 from dredconf.spec.dred import DQ_TABLE, dred_level
 
 #: The packet index on which the crash and hang mutants misbehave (every shipped vector has it).

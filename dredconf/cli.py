@@ -12,19 +12,33 @@ from dredconf.errors import DredconfError, StreamError
 MODEL_HELP = "Model directory or opus_data-*.tar.gz (else $DREDCONF_MODEL, the user cache, ../shared/model/opus-1.6.1)."
 
 
+def parse_hex(text: str) -> bytes:
+    """A packet given in hex: spaces, colons and a leading 0x allowed; a usage error says what is wrong."""
+    digits = "".join(text.split()).replace(":", "")
+    if digits[:2].lower() == "0x":
+        digits = digits[2:]
+    if not digits:
+        raise click.BadParameter("no hex digits: an empty packet", param_hint="--hex")
+    bad = next((c for c in digits if c not in "0123456789abcdefABCDEF"), None)
+    if bad is not None:
+        raise click.BadParameter(f"{bad!r} is not a hex digit", param_hint="--hex")
+    if len(digits) % 2:
+        raise click.BadParameter(f"odd number of hex digits ({len(digits)})", param_hint="--hex")
+    return bytes.fromhex(digits)
+
+
 def _read_input(file: str | None, hex_packet: str | None) -> tuple[bytes, bool]:
     """The bytes to read and whether they are one raw packet (``--hex``) rather than a stream file."""
     if hex_packet is not None:
-        try:
-            return bytes.fromhex(hex_packet.replace(":", "")), True
-        except ValueError as e:
-            raise click.BadParameter(f"not hex: {e}", param_hint="--hex") from None
+        return parse_hex(hex_packet), True
     if file is None:
         raise click.UsageError("give a stream FILE or --hex PACKET")
     try:
         data = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
     except OSError as e:
         raise click.FileError(file, hint=e.strerror) from None
+    if not data:
+        raise click.ClickException(f"{file}: empty (no packet records) [stream-empty]")
     from dredconf.vectors.ogg import is_ogg, read_ogg_opus
 
     if is_ogg(data):  # an Ogg Opus file: its packets, numbered from 0 (byte offsets then refer to the packets)
@@ -116,7 +130,11 @@ def inspect(file, hex_packet, packet, as_json, model):
 @click.option("--arith", type=click.Choice(["exact", "fixed"]), default="exact", show_default=True,
               help="exact: libopus's float32 features bit for bit (integer soft-float); fixed: the faster fixed-point path.")
 def decode(file, hex_packet, packet, as_json, output, model, arith):
-    """Decode DRED features (integer-only RDOVAE) for every packet that carries DRED."""
+    """Decode DRED features for every packet that carries DRED: a summary per packet, --json for the records with
+    features, -o for the raw float32 rows."""
+    from dredconf.conformance.cli import writable_path
+
+    writable_path(output, "-o/--output")
     data, raw = _read_input(file, hex_packet)
     decoder = _decoder(model, features=True, arith=arith)
     results, status = _selected(decoder, data, raw, packet)
@@ -128,11 +146,15 @@ def decode(file, hex_packet, packet, as_json, output, model, arith):
                     rows.write(r.features.astype("<f4").tobytes())
                 yield r.to_json(with_features=True)
 
-        if as_json or not output:
+        if as_json:
             _echo_json(records())
-        else:
+        elif output:
             for _ in records():
                 pass
+        else:
+            from dredconf.view import render_features
+
+            render_features(results)
     finally:
         if rows is not None:
             rows.close()
@@ -143,20 +165,36 @@ def decode(file, hex_packet, packet, as_json, output, model, arith):
 @click.option("--features", "mode", flag_value="features", default=True, help="Compare feature files (dred_compare -features).")
 @click.argument("reference", type=click.Path(exists=True, dir_okay=False))
 @click.argument("test", type=click.Path(exists=True, dir_okay=False))
-@click.option("--tot", type=float, default=None, help="Threshold for tot (default: libopus's 0.5).")
-@click.option("--max", "max_", type=float, default=None, help="Threshold for max (default: libopus's 0.15).")
-@click.option("--pitch", type=float, default=None, help="Threshold for pitch (default: libopus's 0.02).")
+@click.option("--tot", type=click.FloatRange(min=0, min_open=True), default=None, help="Threshold for tot (default: libopus's 0.5).")
+@click.option("--max", "max_", type=click.FloatRange(min=0, min_open=True), default=None, help="Threshold for max (default: libopus's 0.15).")
+@click.option("--pitch", type=click.FloatRange(min=0, min_open=True), default=None, help="Threshold for pitch (default: libopus's 0.02).")
 def compare(mode, reference, test, tot, max_, pitch):
-    """Compare two raw float32 feature files with libopus's dred_compare -features metric."""
-    from dredconf.conformance import metrics
+    """Compare two raw float32 feature files with libopus's dred_compare -features metric (REFERENCE first).
 
-    ref, dut = metrics.read_f32_features(reference), metrics.read_f32_features(test)
+    Exit status: 0 when every error is within its threshold, 1 when not (or an error is NaN), 2 on bad input.
+    """
+    import numpy as np
+
+    from dredconf.conformance import feature_metric as fm
+
+    try:
+        ref, dut = fm.read_f32_features(reference), fm.read_f32_features(test)
+    except (ValueError, OSError) as e:
+        raise click.ClickException(str(e)) from None
     if ref.shape != dut.shape:
         raise click.ClickException(f"{test}: {dut.shape[0]} rows, expected {ref.shape[0]} as in {reference}")
-    err = metrics.feature_errors(ref, dut)
-    limits = metrics.Thresholds.libopus().replace(tot=tot, max=max_, pitch=pitch)
-    verdict = limits.judge(err)
-    click.echo(f"tot {err.tot:.6f} (<= {limits.tot})  max {err.max:.6f} (<= {limits.max})  pitch {err.pitch:.6f} (<= {limits.pitch})")
+    if not len(ref):
+        raise click.ClickException(f"{reference}: no rows to compare")
+    bad = np.argwhere(~np.isfinite(dut))
+    if len(bad):
+        raise click.ClickException(f"{test}: row {bad[0][0]}, feature {bad[0][1]} is {dut[tuple(bad[0])]} (not a "
+                                   "finite number): the metric would be NaN")
+    score = fm.feature_score(ref, dut)
+    limits = fm.FeatureThresholds().replace(tot=tot, max=max_, pitch=pitch)
+    verdict = score.passes(limits, unvoiced_ok=False)
+    click.echo(score.describe(limits, unvoiced_ok=False) + f" over {score.rows} rows")
+    if not score.pitch_rows:
+        click.echo("no row has pitch correlation > 0.2: the pitch error is NaN, and dred_compare fails it")
     click.echo("PASS" if verdict else "FAIL")
     sys.exit(0 if verdict else 1)
 
@@ -171,13 +209,18 @@ def model():
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def model_info(model_path, as_json):
     """Print what was loaded: path, file hashes, dimensions."""
-    from dredconf.reference.model import load_model
+    from dredconf.reference.model import MODEL_SHA256, load_model
 
     try:
         m = load_model(model_path, parts=("stats", "decoder"))
     except DredconfError as e:
         raise click.ClickException(str(e)) from None
     info = m.info()
+    info["model_id_is"] = ("SHA-256 of what `sha256sum dred_rdovae_dec_data.c dred_rdovae_stats_data.c` prints: the "
+                           "normative decoder weights and entropy tables, as loaded")
+    info["libopus_model"] = {"id": MODEL_SHA256[:8], "sha256": MODEL_SHA256,
+                             "is": "SHA-256 of the model tarball libopus 1.6.1 pins (opus_data-<sha256>.tar.gz, "
+                                   "dnn/download_model.sh): the README's a5177ec6"}
     if as_json:
         click.echo(json.dumps(info, indent=2, default=str))
         return

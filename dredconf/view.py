@@ -110,6 +110,24 @@ def render(results, *, detail: bool) -> None:
         (_detail if detail else _summary)(r)
 
 
+def render_features(results) -> None:
+    """``decode`` without --json or -o: one line per DRED packet (latents, rows, the newest row's first values)."""
+    t = Table(title="DRED features (fec_features order: row 0 is the newest 10 ms)", title_justify="left")
+    for c in ("packet", "dred_offset", "latents", "rows", "row 0: c0 c1 c2 ... pitch corr"):
+        t.add_column(c, justify="right" if c != "row 0: c0 c1 c2 ... pitch corr" else "left")
+    n = 0
+    for r in results:
+        if r.payload is None or r.features is None:
+            continue
+        n += 1
+        f = r.features
+        head = " ".join(f"{x:+.3f}" for x in f[0, :3]) + f" ... {f[0, 18]:+.3f} {f[0, 19]:+.3f}" if len(f) else ""
+        t.add_row(str(r.index), str(r.payload.dred_offset), str(r.payload.latent_count), str(len(f)), head)
+    _console.print(t)
+    _console.print(f"{n} packets with DRED; --json prints every record with its features, -o FILE writes the "
+                   "rows as float32", style="dim")
+
+
 def render_model_info(info: dict) -> None:
     """Print `Model.info()` as a few short tables."""
     t = Table(title=f"model {info.get('model_id', '')}", title_justify="left")

@@ -83,6 +83,11 @@ class ReferenceDecoder:
 
             self._rdovae = RdovaeDecoder(self.model, arith=arith or DEFAULT_ARITH)
 
+    @property
+    def rdovae(self):
+        """The RDOVAE decoder (None unless built with ``features=True``)."""
+        return self._rdovae
+
     def decode_packet(self, data: bytes, index: int = 0) -> PacketResult:
         """Decode one packet; errors are collected in the result, never raised."""
         res = PacketResult(index=index, data=bytes(data))

@@ -26,7 +26,7 @@ def vectors():
 @vectors.command()
 @click.argument("out", type=click.Path(file_okay=False))
 @click.option("--seed", type=click.IntRange(min=0), default=1, show_default=True, help="Corpus seed.")
-@click.option("--model", envvar="DREDCONF_MODEL", help=MODEL_HELP)
+@click.option("--model", help=MODEL_HELP)
 @click.option("--ogg", is_flag=True, help="Also write each stream as Ogg Opus (GROUP.opus).")
 @click.option("--group", "groups", multiple=True, help="Only these groups (repeatable; default all).")
 @click.option("--repeat", type=click.IntRange(min=1), default=1, help="Generate N times and report the median time.")
@@ -55,27 +55,46 @@ def generate(out, seed, model, ogg, groups, repeat):
 
 
 @vectors.command()
-@click.argument("directory", type=click.Path(exists=True, file_okay=False))
-@click.option("--decode", is_flag=True, help="Also decode every stream and compare with the expected records.")
-@click.option("--model", envvar="DREDCONF_MODEL", help=MODEL_HELP)
-def verify(directory, decode, model):
-    """Check a corpus against its manifest: missing, extra or changed files (exit 1 if any)."""
-    from .manifest import verify_corpus
+@click.argument("path", type=click.Path(exists=True))
+@click.option("--decode/--no-decode", default=True, show_default=True,
+              help="A generated corpus: also decode every stream with the reference and compare each packet with its "
+                   "expected record (a changed expectation).")
+@click.option("--model", help=MODEL_HELP)
+def verify(path, decode, model):
+    """Check a vector set before trusting it: a corpus against its manifest (files, hashes, and by default every
+    expectation re-decoded), any other set against its SHA256SUMS, and every vector read end to end.
 
+    Exit status: 0 when it verifies, 1 when it does not.
+    """
+    from .manifest import MANIFEST_NAME, verify_corpus
+    from .sets import VectorSetError, counted, load_vector_set
+
+    root = Path(path)
+    if root.is_dir() and (root / MANIFEST_NAME).is_file():
+        try:
+            rep = verify_corpus(root, decode=decode, model=model)
+        except DredconfError as e:
+            _fail(e)
+        for line in rep.lines():
+            click.echo(line)
+        if rep.ok:
+            click.echo(f"{path}: matches its manifest" + (" (expectations re-decoded by the reference)" if decode else ""))
+        sys.exit(0 if rep.ok else 1)
     try:
-        rep = verify_corpus(directory, decode=decode, model=model)
-    except DredconfError as e:
-        _fail(e)
-    for line in rep.lines():
-        click.echo(line)
-    if rep.ok:
-        click.echo(f"{directory}: matches its manifest" + (" (expectations re-decoded)" if decode else ""))
-    sys.exit(0 if rep.ok else 1)
+        vset = load_vector_set(root)
+    except VectorSetError as e:
+        click.echo(f"error: {e}")
+        sys.exit(1)
+    sums = (f"{len(vset.sums.checked)} files match its SHA256SUMS" if vset.sums is not None
+            else "no SHA256SUMS to check hashes against")
+    kinds = ", ".join(counted(sum(v.kind == k for v in vset.vectors), k) for k in vset.kinds())
+    click.echo(f"{path}: {sums}; {kinds}: every file read end to end")
+    sys.exit(0)
 
 
 @vectors.command()
 @click.argument("directory", type=click.Path(exists=True, file_okay=False))
-@click.option("--model", envvar="DREDCONF_MODEL", help=MODEL_HELP)
+@click.option("--model", help=MODEL_HELP)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the markdown there instead of stdout.")
 @click.option("--strict", is_flag=True, help="Exit 1 when a required class has no vector.")
 def coverage(directory, model, output, strict):
@@ -123,7 +142,7 @@ def list_vectors(directory, flags, result):
 @click.argument("directory", type=click.Path(exists=True, file_okay=False))
 @click.argument("out", type=click.Path(dir_okay=False))
 @click.option("--features", is_flag=True, help="Also write OUT's _dec.f32: reference RDOVAE features, fargan_demo layout.")
-@click.option("--model", envvar="DREDCONF_MODEL", help=MODEL_HELP)
+@click.option("--model", help=MODEL_HELP)
 def export_standalone_cmd(directory, out, features, model):
     """Write the corpus's DRED vectors as libopus standalone records (fargan_demo -dred-decoding input)."""
     from .standalone import export_standalone
@@ -139,7 +158,7 @@ def export_standalone_cmd(directory, out, features, model):
 @vectors.command("read-standalone")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Decode every record's integers and print JSON.")
-@click.option("--model", envvar="DREDCONF_MODEL", help=MODEL_HELP)
+@click.option("--model", help=MODEL_HELP)
 def read_standalone_cmd(file, as_json, model):
     """Show the records of a libopus standalone feature-decoder file (e.g. vector_dred.bit)."""
     from .standalone import check_record, decode_record, read_standalone

@@ -1,0 +1,67 @@
+"""Conformance profiles: which layers a decoder claims to implement, and so must be tested on every vector.
+
+A profile is a comma list of ``framing`` (packet framing, padding, the extension
+list and ``extension_error``), ``dred`` (the DRED header and latent integers),
+``features`` (the RDOVAE decoder's output). The default, ``framing,dred,features``,
+is a full DRED feature decoder; one that exposes no extension list claims
+``dred,features``; a ``libopus-features:`` decoder can only claim ``features``.
+
+A run conforms only if every layer of the profile was tested on every vector
+that has it. Layers outside the profile are still judged where the decoder
+outputs them, and a wrong value there still fails.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from dredconf.conformance.verdicts import Layer
+from dredconf.spec.record import FEATURE_KEYS, FRAMING_KEYS, HEADER_KEYS, LATENT_KEYS
+
+#: Profile layers, in decoding order, and the judged layers each covers.
+PROFILE_LAYERS: dict[str, tuple[Layer, ...]] = {
+    "framing": (Layer.FRAMING,),
+    "dred": (Layer.HEADER, Layer.LATENTS),
+    "features": (Layer.FEATURES,),
+}
+#: The record fields of each judged layer, compared in this order (``dred``: the DRED object's presence).
+LAYER_FIELDS: dict[Layer, tuple[str, ...]] = {
+    Layer.FRAMING: FRAMING_KEYS,
+    Layer.HEADER: ("dred",) + HEADER_KEYS,
+    Layer.LATENTS: LATENT_KEYS,
+    Layer.FEATURES: FEATURE_KEYS,
+}
+DEFAULT = ("framing", "dred", "features")
+
+
+class ProfileError(ValueError):
+    """A ``--profile`` value that names no known layer."""
+
+
+@dataclass(frozen=True)
+class Profile:
+    layers: tuple[str, ...] = DEFAULT
+
+    @classmethod
+    def parse(cls, text: str) -> "Profile":
+        """``"dred,features"`` → Profile; unknown or empty names raise :class:`ProfileError`."""
+        names = [n.strip() for n in text.split(",") if n.strip()]
+        unknown = [n for n in names if n not in PROFILE_LAYERS]
+        if not names or unknown:
+            raise ProfileError(f"{text!r}: want a comma list of {', '.join(PROFILE_LAYERS)}"
+                               + (f" ({', '.join(unknown)} unknown)" if unknown else ""))
+        return cls(tuple(n for n in PROFILE_LAYERS if n in names))
+
+    def __str__(self) -> str:
+        return ",".join(self.layers)
+
+    def judged(self) -> tuple[Layer, ...]:
+        """The judged layers the profile covers."""
+        return tuple(l for n in self.layers for l in PROFILE_LAYERS[n])
+
+    def required_fields(self, layer: Layer) -> tuple[str, ...]:
+        """The record fields the profile needs tested in ``layer`` (empty when it does not claim the layer)."""
+        return LAYER_FIELDS[layer] if layer in self.judged() else ()
+
+    def covers(self, vector_layers: tuple[str, ...]) -> bool:
+        """Whether a vector that can test ``vector_layers`` has anything this profile claims."""
+        return any(n in vector_layers for n in self.layers)
