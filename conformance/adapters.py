@@ -9,7 +9,12 @@ process (:mod:`.process`: time limit, output cap, crash handling). Kinds:
     to write (leave ``{output}`` out to write it to standard output). The
     stream is the libopus test-tool format; the JSON is ``{"packets":
     [record, ...]}``, each record any subset of :mod:`dredconf.spec.record`;
-    ``{"index": i, "error": "why"}`` for a packet it cannot decode.
+    ``{"index": i, "error": "why"}`` for a packet it cannot decode. On a
+    vocoder vector ``{input}`` is the features file (20 float32 per 10 ms) and
+    ``{output}`` the 16 kHz s16le PCM to write; on an integration vector
+    ``{input}`` is the stream, ``{loss}`` opus_demo's loss file and ``{output}``
+    the 16 kHz s16le PCM: ``cmd:opus_demo -d 16000 1 -lossfile {loss} {input}
+    {output}`` works as written.
 ``libopus-features:TEMPLATE``
     A command writing raw little-endian float32 feature rows (20 each) to
     ``{output}``: for a stream, every DRED packet's ``4 * latent_count`` rows
@@ -43,7 +48,7 @@ from dredconf.conformance.process import (
 from dredconf.conformance.profile import DEFAULT, Profile
 from dredconf.conformance.judge import standalone_records
 from dredconf.errors import DredconfError
-from dredconf.vectors.sets import PACKETS, STANDALONE, Vector
+from dredconf.vectors.sets import INTEGRATION, PACKETS, STANDALONE, VOCODER, Vector
 
 PYTHON_DUT = [sys.executable, "-m", "dredconf.conformance.python_dut"]
 
@@ -65,6 +70,9 @@ class Invocation:
     max_output: int = MAX_OUTPUT_BYTES
     #: Standalone records: rows per record.
     row_counts: list[int] = field(default_factory=list)
+    #: Audio stages: the PCM samples the output must hold; integration: the loss file.
+    samples: int = 0
+    loss: Path | None = None
 
 
 @dataclass
@@ -77,6 +85,8 @@ class DutRun:
     exit_status: int | None = None
     elapsed: float = 0.0
     stderr: str = ""
+    #: Audio stages: the 16 kHz s16le PCM written.
+    pcm: bytes | None = None
 
 
 class Adapter:
@@ -95,6 +105,17 @@ class Adapter:
     def preflight(self) -> None:
         """Raise :class:`AdapterError` if the decoder cannot run at all (checked once, before any vector)."""
 
+    def check_kinds(self, kinds: set[str]) -> None:
+        """Raise :class:`AdapterError` if the decoder cannot take vectors of these kinds."""
+        cannot = sorted(kinds - set(self.kinds))
+        if cannot:
+            why = ""
+            if INTEGRATION in cannot and self.kind == "reference":
+                why = ("; the reference has no Opus decoder: integration vectors need a whole decoder, e.g. "
+                       "cmd:opus_demo -d 16000 1 -lossfile {loss} {input} {output}")
+            raise AdapterError(f"--decoder {self.describe()!r} cannot decode {', '.join(cannot)} vectors (it takes "
+                               f"{', '.join(self.kinds)}){why}")
+
     def run(self, inv: Invocation) -> DutRun:  # pragma: no cover - abstract
         raise NotImplementedError
 
@@ -107,7 +128,10 @@ def _absolute(word: str) -> str:
 def _run(template: str, inv: Invocation, output: Path, env: dict[str, str]) -> tuple[DutRun, bytes | None]:
     """Run a template; the run (with its failure, if any) and the output bytes (None when it failed)."""
     try:
-        argv = [_absolute(w) for w in expand(template, input=str(inv.input.resolve()), output=str(output))]
+        values = {"input": str(inv.input.resolve()), "output": str(output)}
+        if inv.loss is not None:
+            values["loss"] = str(inv.loss.resolve())
+        argv = [_absolute(w) for w in expand(template, **values)]
     except ValueError as e:
         return DutRun(None, DutFailure("launch", str(e))), None
     res = run_process(argv, inv.workdir, inv.timeout, env or None, inv.max_output)
@@ -135,13 +159,23 @@ def _check_template(template: str, need: tuple[str, ...], spec: str) -> None:
         raise AdapterError(f"--decoder {spec!r}: the command needs {' and '.join('{' + n + '}' for n in missing)}")
 
 
+def parse_pcm(data: bytes, inv: Invocation) -> bytes:
+    """The decoder's PCM, or :class:`MalformedOutput` naming both lengths."""
+    what = ("160 per 10 ms frame of the features" if inv.vector.kind == VOCODER
+            else "the stream's duration at 16 kHz")
+    if len(data) % 2 or len(data) // 2 != inv.samples:
+        raise MalformedOutput(f"{len(data) / 2:g} samples of 16 kHz s16le PCM, expected {inv.samples} ({what})")
+    return data
+
+
 @dataclass
 class CmdAdapter(Adapter):
-    """``cmd:TEMPLATE``: a program that reads a stream file and writes the decode JSON."""
+    """``cmd:TEMPLATE``: a program that reads a stream (or features) file and writes the decode JSON (or PCM)."""
 
     template: str
     env: dict[str, str] = field(default_factory=dict)
     kind = "cmd"
+    kinds = (PACKETS, VOCODER, INTEGRATION)
 
     def describe(self) -> str:
         return f"cmd:{self.template}"
@@ -149,11 +183,22 @@ class CmdAdapter(Adapter):
     def preflight(self) -> None:
         _check_template(self.template, ("input",), self.describe())
 
+    def check_kinds(self, kinds: set[str]) -> None:
+        super().check_kinds(kinds)
+        if INTEGRATION in kinds:
+            _check_template(self.template, ("input", "loss", "output"), self.describe() + " (integration vectors)")
+        if VOCODER in kinds:
+            _check_template(self.template, ("input", "output"), self.describe() + " (vocoder vectors)")
+
     def run(self, inv: Invocation) -> DutRun:
-        run, data = _run(self.template, inv, inv.workdir / "output.json", self.env)
+        audio = inv.vector.kind in (VOCODER, INTEGRATION)
+        run, data = _run(self.template, inv, inv.workdir / ("output.sw" if audio else "output.json"), self.env)
         if data is not None:
             try:
-                run.records = parse_output(data, inv.count)
+                if audio:
+                    run.pcm = parse_pcm(data, inv)
+                else:
+                    run.records = parse_output(data, inv.count)
             except MalformedOutput as e:
                 run.failure = DutFailure("malformed", str(e))
         return run
@@ -224,6 +269,7 @@ class PythonAdapter(CmdAdapter):
     target: str = ""
     label: str = ""
     kind = "python"
+    kinds = (PACKETS,)
 
     def __post_init__(self) -> None:
         self.template = shlex.join(PYTHON_DUT + [self.target]) + " {input} {output}"
@@ -281,9 +327,21 @@ class MutantAdapter(ReferenceAdapter):
     def describe(self) -> str:
         return f"mutant:{self.name}"
 
+    @property
+    def kinds(self) -> tuple[str, ...]:  # type: ignore[override]
+        from dredconf.conformance.mutants import MUTANTS
+
+        return (MUTANTS[self.name].kind,)
+
+    def default_profile(self) -> Profile:
+        return Profile(("integration",)) if self.kinds == (INTEGRATION,) else Profile(DEFAULT)
+
     def run(self, inv: Invocation) -> DutRun:
         from dredconf.conformance.mutants import MUTANTS
 
+        if inv.vector.kind in (VOCODER, INTEGRATION):
+            template = shlex.join(PYTHON_DUT[:-1] + ["dredconf.conformance.mutants", self.name]) + " {input} {output}"
+            return CmdAdapter(template, self._env()).run(inv)
         return PythonAdapter(target=f"dredconf.conformance.mutants:{MUTANTS[self.name].attr}",
                              label=self.describe(), env=self._env()).run(inv)
 

@@ -20,7 +20,8 @@ from dredconf.conformance.expect_fail import ExpectFailError, read_expect_fail
 from dredconf.conformance.feature_metric import FeatureThresholds
 from dredconf.conformance.judge import Rules
 from dredconf.conformance.process import DEFAULT_TIMEOUT
-from dredconf.conformance.profile import PROFILE_LAYERS, Profile, ProfileError
+from dredconf.conformance.audio_metric import AudioThresholds
+from dredconf.conformance.profile import PROFILE_LAYERS, Profile, ProfileError, default_profile
 from dredconf.conformance.report_html import write_html
 from dredconf.conformance.report_json import write_json
 from dredconf.conformance.report_junit import write_junit
@@ -61,8 +62,8 @@ def writable_path(path: str | None, option: str) -> None:
               help="Rerun only packet (or record) N of the one --vector given: reproduce one failure.")
 @click.option("--profile", metavar="LAYERS",
               help=f"The layers the decoder claims, a comma list of {', '.join(PROFILE_LAYERS)} (default "
-                   "framing,dred,features; features for a libopus-features decoder). Each must be tested on every "
-                   "vector that has it.")
+                   "framing,dred,features on packet sets, features for a libopus-features decoder, vocoder or "
+                   "integration on those sets). Each must be tested on every vector that has it.")
 @click.option("--allow-not-tested", is_flag=True,
               help="Do not fail a run because a layer the profile claims was not tested (the verdict line says so).")
 @click.option("--expect-fail", "expect_fail", type=click.Path(exists=True, dir_okay=False), metavar="FILE",
@@ -73,6 +74,9 @@ def writable_path(path: str | None, option: str) -> None:
 @click.option("--tot", type=POSITIVE, default=None, help="Feature threshold for tot (default: libopus's 0.5).")
 @click.option("--max", "max_", type=POSITIVE, default=None, help="Feature threshold for max (default: libopus's 0.15).")
 @click.option("--pitch", type=POSITIVE, default=None, help="Feature threshold for pitch (default: libopus's 0.02).")
+@click.option("--audio-thresholds", nargs=3, type=POSITIVE, default=None, metavar="E4 E16 P",
+              help="The vocoder and integration stages' limits on libopus's audio metric (err4, err16, pitch; "
+                   "dred_compare -audio -thresholds; default 0.25 1.0 0.15, or those a captured set records).")
 @click.option("--timeout", type=POSITIVE, default=DEFAULT_TIMEOUT, show_default=True,
               help="Time limit in seconds for each decoder run (one per vector); the decoder is killed past it.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True,
@@ -85,7 +89,7 @@ def writable_path(path: str | None, option: str) -> None:
 @click.option("--progress/--no-progress", default=None, help="Progress bar (default: on when standard error is a terminal).")
 @click.option("-q", "--quiet", is_flag=True, help="Print only the verdict line.")
 def check(decoder, vectors, names, packet, profile, allow_not_tested, expect_fail, feature_scope, tot, max_, pitch,
-          timeout, jobs, model, json_path, junit_path, html_path, progress, quiet):
+          audio_thresholds, timeout, jobs, model, json_path, junit_path, html_path, progress, quiet):
     """Check a decoder against a vector set: per vector and packet, does it conform, where does it first depart
     (framing, DRED header, latents, features), and by how much.
 
@@ -102,7 +106,7 @@ def check(decoder, vectors, names, packet, profile, allow_not_tested, expect_fai
     except AdapterError as e:
         raise click.BadParameter(str(e), param_hint="--decoder") from None
     try:
-        chosen = Profile.parse(profile) if profile else adapter.default_profile()
+        chosen = Profile.parse(profile) if profile else None
     except ProfileError as e:
         raise click.BadParameter(str(e), param_hint="--profile") from None
     try:
@@ -110,9 +114,12 @@ def check(decoder, vectors, names, packet, profile, allow_not_tested, expect_fai
     except ExpectFailError as e:
         raise click.BadParameter(str(e), param_hint="--expect-fail") from None
     rules = Rules(FeatureThresholds().replace(tot=tot, max=max_, pitch=pitch), feature_scope)
-    options = CheckOptions(chosen, rules, timeout, jobs, model, packet=packet)
     try:
         vset = load_vector_set(vectors).select(list(names))
+        chosen = chosen or default_profile(adapter.default_profile(), vset.kinds())
+        audio = (AudioThresholds(*audio_thresholds) if audio_thresholds
+                 else AudioThresholds(**vset.capture["thresholds"]) if vset.capture else AudioThresholds())
+        options = CheckOptions(chosen, rules, audio, timeout, jobs, model, packet=packet)
         planned = plan(adapter, vset, options)
     except (VectorSetError, AdapterError) as e:
         raise click.UsageError(str(e)) from None

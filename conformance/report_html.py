@@ -17,6 +17,7 @@ import io
 import math
 from pathlib import Path
 
+from dredconf.conformance.audio_metric import AudioThresholds
 from dredconf.conformance.feature_metric import FeatureThresholds as FeatureLimits
 from dredconf.conformance.report_terminal import reproduce
 from dredconf.conformance.results import CheckReport, FeatureTrace, VectorResult
@@ -84,17 +85,41 @@ def _cell(r: VectorResult, l: Layer) -> str:
     return f"<td>{_badge(s.verdict, text)}{extra}</td>"
 
 
+def _audio_summary(report: CheckReport) -> str:
+    audio = [r for r in report.results if Layer.FRAMING not in r.layers]
+    if not audio:
+        return ""
+    th = _audio_limits(report)
+    rows = ["<table><tr><th>vector</th><th>count</th><th>stage</th><th>expectations</th><th>err4 / err16 / pitch</th>"
+            "<th>against the original (information)</th><th>verdict</th><th>time</th></tr>"]
+    for r in audio:
+        (layer, s), = r.layers.items()
+        metric = f"<code>{_e(s.audio.describe(th))}</code>" if s.audio else _e(r.headline())
+        orig = f"<code>{_e(r.against_original.short())}</code>" if r.against_original else ""
+        rows.append(f"<tr><td><b>{_e(r.name)}</b></td><td class=num>{r.count}</td><td>{layer.value}</td>"
+                    f"<td class=small>{_e(r.expected_source)}</td><td>{metric}</td><td>{orig}</td>"
+                    f"<td>{_badge(r.verdict)}</td><td class=num>{r.dut.elapsed:.2f}s</td></tr>")
+    return "\n".join(rows) + "</table>"
+
+
+def _audio_limits(report: CheckReport) -> AudioThresholds:
+    return AudioThresholds(**report.options["audio_thresholds"])
+
+
 def _summary(report: CheckReport) -> str:
+    packets = [r for r in report.results if Layer.FRAMING in r.layers]
+    if not packets:
+        return _audio_summary(report)
     rows = ["<table><tr><th>vector</th><th>count</th><th>expectations</th>"
             + "".join(f"<th>{l.value}</th>" for l in LAYERS) + "<th>verdict</th><th>first departure</th><th>time</th></tr>"]
-    for r in report.results:
+    for r in packets:
         classes = f"<br>not valid: {_e(r.classes())}" if r.classes() else ""
         rows.append(f"<tr><td><b>{_e(r.name)}</b></td><td class=num>{r.count}</td>"
                     f"<td class=small>{_e(r.expected_source)}{classes}</td>" + "".join(_cell(r, l) for l in LAYERS)
                     + f"<td>{_badge(r.verdict)}</td><td><code>{_e(r.headline())}</code></td>"
                     f"<td class=num>{r.dut.elapsed:.2f}s</td></tr>")
     rows.append("</table>")
-    return "\n".join(rows)
+    return "\n".join(rows) + _audio_summary(report)
 
 
 def _packet_rows(report: CheckReport, r: VectorResult, l: Layer) -> list[str]:
@@ -128,8 +153,7 @@ def _failures(report: CheckReport) -> str:
             if r.dut.stderr.strip():
                 out.append(f"<pre>{_e(r.dut.stderr)}</pre>")
             continue
-        for l in LAYERS:
-            s = r.layers[l]
+        for l, s in r.layers.items():
             if s.verdict in BAD:
                 what = f"{s.failed} of {s.tested} {r.unit}s" if s.failed else "the whole-vector metric"
                 out.append(f"<h3>{_e(r.name)}, {l.value}: {_badge(s.verdict, what)}</h3>")
@@ -163,7 +187,7 @@ def _metric_plot(report: CheckReport, limits: FeatureLimits) -> str:
     import matplotlib.pyplot as plt
     import numpy as np
 
-    scored = [r for r in report.results if _inexact(r.layers[Layer.FEATURES].score)]
+    scored = [r for r in report.results if _inexact(_feature_score(r))]
     names = ["tot", "max", "pitch"]
     fig, ax = plt.subplots(figsize=(8, 3.2))
     width = 0.8 / len(scored)
@@ -228,12 +252,19 @@ def _trace_plot(r: VectorResult, t: FeatureTrace, limits: FeatureLimits) -> str:
     return _png(fig)
 
 
+def _feature_score(r: VectorResult):
+    s = r.layers.get(Layer.FEATURES)
+    return s.score if s is not None else None
+
+
 def _features(report: CheckReport, limits: FeatureLimits) -> str:
     out = []
-    if any(_inexact(r.layers[Layer.FEATURES].score) for r in report.results):
+    if any(_inexact(_feature_score(r)) for r in report.results):
         out.append(_metric_plot(report, limits))
     for r in report.results:
-        s = r.layers[Layer.FEATURES]
+        s = r.layers.get(Layer.FEATURES)
+        if s is None:
+            continue
         if s.score is None:
             continue
         out.append(f"<h3>{_e(r.name)} {_badge(s.verdict)}</h3><p><code>{_e(s.score.describe(limits))}</code> "
@@ -246,10 +277,50 @@ def _features(report: CheckReport, limits: FeatureLimits) -> str:
             out.append(f"<p class=small>The packet furthest towards its thresholds (expected solid, decoder dashed; "
                        "rows in time order, oldest left):</p>")
             out += [_trace_plot(r, t, limits) for t in traces]
-    inexact = [r for r in report.results if _inexact(r.layers[Layer.FEATURES].score)]
+    inexact = [r for r in report.results if _inexact(_feature_score(r))]
     if inexact:
         out.insert(1, _per_feature_plot(inexact, limits))
     return "\n".join(out) or "<p>No feature layer was tested.</p>"
+
+
+def _burst_plot(r: VectorResult, th: AudioThresholds) -> str:
+    """The stream-equivalent err4 and err16 of each burst along time, the loss pattern drawn under it."""
+    import matplotlib.pyplot as plt
+
+    fig, (ax, lossax) = plt.subplots(2, 1, figsize=(10, 2.8), sharex=True, gridspec_kw={"height_ratios": [4, 1]})
+    for b in r.bursts:
+        eq = b.stream_equivalent or b.score
+        mid, width = (b.start_ms + b.stop_ms) / 2000, (b.stop_ms - b.start_ms) / 1000
+        ax.bar(mid, eq.err4 / th.err4, width, color="#0969da", alpha=0.8)
+        ax.plot([mid], [eq.err16 / th.err16], "o", color="#8250df", markersize=4)
+        lossax.broken_barh([(b.start_ms / 1000, b.gap_ms / 1000)], (0, 1),
+                           color="#cf222e" if b.beyond_reach_ms else "#6e7781")
+    ax.axhline(1.0, color="#cf222e", linestyle="--", linewidth=1)
+    ax.set_ylabel("x threshold", fontsize=8)
+    ax.set_title(f"{r.name}: each loss burst, stream-equivalent err4 (bars) and err16 (dots) over its thresholds",
+                 fontsize=9)
+    lossax.set_yticks([])
+    lossax.set_ylabel("lost", fontsize=8)
+    lossax.set_xlabel("s (red: losses reaching past the DRED)", fontsize=8)
+    fig.subplots_adjust(left=0.07, right=0.99, bottom=0.2, top=0.88, hspace=0.1)
+    return _png(fig)
+
+
+def _bursts(report: CheckReport) -> str:
+    streams = [r for r in report.results if r.bursts]
+    if not streams:
+        return ""
+    from dredconf.conformance.report_terminal import burst_line
+
+    th = _audio_limits(report)
+    out = ["<h2>Loss bursts</h2><p class=small>Per burst, the audio metric over its span (the lost packets and the "
+           "first received one), scaled to read against the stream's thresholds; the loss pattern under it. Only the "
+           "whole stream is judged.</p>"]
+    for r in streams:
+        out.append(f"<h3>{_e(r.name)}</h3>" + _burst_plot(r, th))
+        out.append("<details><summary>every burst</summary><pre>"
+                   + _e("\n".join(burst_line(b) for b in r.bursts)) + "</pre></details>")
+    return "\n".join(out)
 
 
 def _environment(report: CheckReport) -> str:
@@ -268,7 +339,7 @@ def _environment(report: CheckReport) -> str:
 def render_html(report: CheckReport) -> str:
     limits = _limits(report)
     verdict = Verdict.PASS if report.conforms else (Verdict.NOT_TESTED if report.exit_status == 0 else Verdict.FAIL)
-    if any(_inexact(r.layers[Layer.FEATURES].score) for r in report.results):
+    if any(r.bursts or _inexact(_feature_score(r)) for r in report.results):
         import matplotlib
 
         matplotlib.use("Agg", force=True)
@@ -288,8 +359,10 @@ def render_html(report: CheckReport) -> str:
     if report.expect_fail_passing:
         parts.append(f"<p>Listed in <code>{_e(report.expect_fail)}</code> but not failing: "
                      f"<b>{_e(', '.join(report.expect_fail_passing))}</b>.</p>")
-    parts += ["<h2>Summary</h2>", _summary(report), "<h2>Failures</h2>", _failures(report), _acceptable(report),
-              "<h2>Features</h2>", _features(report, limits), "</body></html>"]
+    parts += ["<h2>Summary</h2>", _summary(report), "<h2>Failures</h2>", _failures(report), _acceptable(report)]
+    if any(Layer.FEATURES in r.layers for r in report.results):
+        parts += ["<h2>Features</h2>", _features(report, limits)]
+    parts += [_bursts(report), "</body></html>"]
     return "\n".join(parts)
 
 

@@ -47,7 +47,18 @@ def _failure_text(report: CheckReport, r: VectorResult, layer: Layer) -> str:
     if s.score is not None:
         lines.append(f"vector metric: tot {s.score.tot:.6f} max {s.score.max:.6f} pitch {s.score.pitch:.6f} "
                      f"over {s.score.rows} rows")
+    lines += _audio_lines(r)
     return "\n".join(lines)
+
+
+def _audio_lines(r: VectorResult) -> list[str]:
+    from dredconf.conformance.report_terminal import burst_line
+
+    out = []
+    if r.against_original is not None:
+        out.append(f"against the original speech (information, not judged): {r.against_original.short()}")
+    out += [f"burst {burst_line(b)}" for b in r.bursts]
+    return out
 
 
 def _expected_why(r: VectorResult, layer: Layer) -> str | None:
@@ -62,7 +73,7 @@ def _case(suite: ET.Element, report: CheckReport, r: VectorResult, layer: Layer,
     s = r.layers[layer]
     counts["tests"] += 1
     case = ET.SubElement(suite, "testcase", classname=f"dredconf.{r.name}", name=f"{r.name}.{layer.value}",
-                         time=f"{r.dut.elapsed / len(LAYERS):.3f}")
+                         time=f"{r.dut.elapsed / len(r.layers):.3f}")
     if r.dut.failure_kind:
         counts["errors"] += 1
         el = ET.SubElement(case, "error", type=r.dut.failure_kind, message=_clean(f"{r.dut.failure_kind}: {r.dut.failure}"))
@@ -88,6 +99,8 @@ def _case(suite: ET.Element, report: CheckReport, r: VectorResult, layer: Layer,
                else "the vector has nothing for this layer")
         ET.SubElement(case, "skipped", message=f"not tested: {why}")
     out = [f"packets not valid: {r.classes()}"] if r.classes() and layer is LAYERS[0] else []
+    if s.audio is not None and s.verdict not in BAD:
+        out += [f"metric: {s.audio.short()} over {s.audio.frames} frames"] + _audio_lines(r)
     out += [f"{p.label()}: {p.behaviour}" for p in r.alternative_matches() if layer in p.matched]
     if s.skipped and s.verdict is not Verdict.NOT_TESTED:
         out.append(f"fields not output (outside the profile, not tested): {', '.join(s.skipped)}")
@@ -107,7 +120,7 @@ def build_junit(report: CheckReport) -> ET.Element:
         ET.SubElement(props, "property", name=k, value=_clean(str(v)))
     counts = {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     for r in report.results:
-        for layer in LAYERS:
+        for layer in r.layers:
             _case(suite, report, r, layer, counts)
     for el in (root, suite):
         for k, n in counts.items():

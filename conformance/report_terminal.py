@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from dredconf.conformance.audio_metric import AudioThresholds
 from dredconf.conformance.feature_metric import FeatureThresholds
 from dredconf.conformance.results import CheckReport, PacketResult, VectorResult
 from dredconf.conformance.verdicts import BAD, LAYERS, NOTHING_TO_TEST, Layer, Verdict
@@ -39,19 +40,44 @@ def cell(result: VectorResult, layer: Layer) -> str:
     return f"[green]pass {s.tested}[/]"
 
 
-def summary_table(report: CheckReport) -> Table:
-    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1), title_justify="left",
-                  title=f"dredconf check: {escape(report.decoder)} (profile {escape(report.profile)})")
+def _verdict_cell(report: CheckReport, r: VectorResult) -> str:
+    v = r.verdict
+    word = "known" if r.failed and r not in report.unresolved() else v.value
+    return f"[{STYLE[v]}]{word}[/]"
+
+
+def _table(title: str | None) -> Table:
+    table = Table(box=box.SIMPLE_HEAD, pad_edge=False, padding=(0, 1), title_justify="left", title=title)
     table.add_column("vector", style="bold", max_width=18, overflow="ellipsis", no_wrap=True)
     table.add_column("count", justify="right")
-    for layer in LAYERS:
-        table.add_column(layer.value, no_wrap=True)
-    table.add_column("verdict", no_wrap=True)
-    for r in report.results:
-        v = r.verdict
-        word = "known" if r.failed and r not in report.unresolved() else v.value
-        table.add_row(escape(r.name), str(r.count), *(cell(r, l) for l in LAYERS), f"[{STYLE[v]}]{word}[/]")
     return table
+
+
+def summary_tables(report: CheckReport) -> list[Table]:
+    """One table for packet vectors (a column per layer), one for audio vectors (the metric per stage)."""
+    title = f"dredconf check: {escape(report.decoder)} (profile {escape(report.profile)})"
+    packets = [r for r in report.results if Layer.FRAMING in r.layers]
+    audio = [r for r in report.results if Layer.FRAMING not in r.layers]
+    tables = []
+    if packets:
+        table = _table(title)
+        for layer in LAYERS:
+            table.add_column(layer.value, no_wrap=True)
+        table.add_column("verdict", no_wrap=True)
+        for r in packets:
+            table.add_row(escape(r.name), str(r.count), *(cell(r, l) for l in LAYERS), _verdict_cell(report, r))
+        tables.append(table)
+    if audio:
+        table = _table(None if packets else title)
+        table.add_column("stage", no_wrap=True)
+        table.add_column("err4 / err16 / pitch", justify="right", no_wrap=True)
+        table.add_column("verdict", no_wrap=True)
+        for r in audio:
+            (layer, s), = r.layers.items()
+            metric = s.audio.short() if s.audio else ("error" if r.dut.failure_kind else "")
+            table.add_row(escape(r.name), str(r.count), layer.value, metric, _verdict_cell(report, r))
+        tables.append(table)
+    return tables
 
 
 def reproduce(report: CheckReport, r: VectorResult, index: int) -> list[str]:
@@ -81,6 +107,7 @@ def _packet_lines(report: CheckReport, r: VectorResult, p: PacketResult, layer: 
 def details(report: CheckReport, console: Console) -> None:
     """Per vector: the decoder's failure, or each failing layer's packets, then what was not tested."""
     th = FeatureThresholds(**report.options["thresholds"])
+    ath = AudioThresholds(**report.options["audio_thresholds"])
     for r in report.results:
         if r.dut.failure_kind:
             console.print(f"[bold magenta]{escape(r.name)}[/]: {escape(r.dut.failure_kind)}: {escape(r.dut.failure or '')}")
@@ -88,6 +115,9 @@ def details(report: CheckReport, console: Console) -> None:
                 console.print(f"  command: {escape(shlex.join(r.dut.argv))}", style="dim")
             for line in [l for l in r.dut.stderr.strip().splitlines() if l.strip()][-5:]:
                 console.print(f"  stderr: {escape(line)}", style="dim")
+            continue
+        if Layer.FRAMING not in r.layers:
+            _audio_details(r, ath, console)
             continue
         for layer in LAYERS:
             s = r.layers[layer]
@@ -116,9 +146,45 @@ def details(report: CheckReport, console: Console) -> None:
                           style="dim")
 
 
+#: Bursts listed per integration vector (the worst, by their stream-equivalent figure).
+LISTED_BURSTS = 5
+
+
+def _audio_details(r: VectorResult, th: AudioThresholds, console: Console) -> None:
+    (layer, s), = r.layers.items()
+    if s.audio is None:
+        return
+    style = STYLE[s.verdict] if s.verdict in BAD else "dim"
+    console.print(f"[{style}]{escape(r.name)} {layer.value}[/]: {escape(s.audio.describe(th))} over "
+                  f"{s.audio.frames} frames", style=None if s.verdict in BAD else "dim")
+    if r.against_original is not None:
+        o = r.against_original
+        verdict = "passes" if o.passes(AudioThresholds()) else "fails"
+        console.print(f"  against the original speech (information, not judged): {o.short()}; libopus's own check "
+                      f"at 0.25 / 1.0 / 0.15 {verdict}", style="dim")
+    if r.bursts:
+        worst = sorted(r.bursts, key=lambda b: -(b.stream_equivalent or b.score).badness(th, unvoiced_ok=True))
+        worst = worst[:LISTED_BURSTS]
+        console.print(f"  {len(r.bursts)} loss bursts; the worst, by the stream-equivalent metric "
+                      "(err4 / err16 / pitch, read against the thresholds):", style="dim")
+        for b in worst:
+            console.print(f"    {escape(burst_line(b))}", style="dim")
+
+
+def burst_line(b) -> str:
+    """``packets 50-72 (23 lost, 460 ms; DRED reaches 135 ms, 325 ms beyond): 0.18 / 0.54 / - (span 0.79 / ...)``"""
+    reach = "no DRED" if b.reach_ms is None else f"DRED reaches {b.reach_ms:g} ms"
+    beyond = f", {b.beyond_reach_ms:g} ms beyond" if b.beyond_reach_ms else ""
+    last = b.first + b.lost - 1
+    eq = b.stream_equivalent.short() if b.stream_equivalent else "-"
+    return (f"packets {b.first}-{last} ({b.lost} lost, {b.gap_ms:g} ms; {reach}{beyond}): {eq} "
+            f"(over the span alone {b.score.short()})")
+
+
 def print_report(report: CheckReport, console: Console | None = None) -> None:
     console = console or Console()
-    console.print(summary_table(report))
+    for table in summary_tables(report):
+        console.print(table)
     sources = sorted({r.expected_source for r in report.results})
     console.print(f"expectations: {escape('; '.join(sources))}", style="dim")
     classes = [f"{r.name}: {r.classes()}" for r in report.results if r.classes()]

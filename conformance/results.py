@@ -9,7 +9,8 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from dredconf.conformance.feature_metric import FeatureScore
+from dredconf.conformance.audio_metric import AudioErrors, AudioThresholds
+from dredconf.conformance.feature_metric import FeatureScore, number, signed
 from dredconf.conformance.verdicts import BAD, LAYERS, NOTHING_TO_TEST, Departure, Layer, Verdict
 from dredconf.vectors.sets import KIND_NOUNS, KINDS, counted
 
@@ -23,6 +24,85 @@ def packet_hex(data: bytes) -> dict:
     if len(data) > HEX_BYTES:
         d["sha256"] = hashlib.sha256(data).hexdigest()
     return d
+
+
+@dataclass(frozen=True)
+class AudioScore:
+    """libopus's audio metric (``dred_compare -audio``) over some frames, as reports keep it."""
+
+    err4: float
+    err16: float
+    pitch: float  # NaN when no frame is voiced (dred_compare's rule: it fails)
+    frames: int
+    pitch_frames: int
+
+    @classmethod
+    def of(cls, e: AudioErrors) -> "AudioScore":
+        return cls(e.err4, e.err16, e.pitch, e.frames, e.pitch_count)
+
+    def passes(self, th: AudioThresholds) -> bool:
+        return bool(self.err4 <= th.err4 and self.err16 <= th.err16 and self.pitch <= th.pitch)
+
+    def badness(self, th: AudioThresholds, *, unvoiced_ok: bool = False) -> float:
+        """The largest of error/limit (over 1 fails); a NaN pitch (no voiced frame) counts as infinite, or as 0
+        with ``unvoiced_ok`` (to rank spans, where silence is no error)."""
+        pitch = 0.0 if unvoiced_ok and self.pitch != self.pitch else self.pitch
+        vals = (self.err4 / th.err4, self.err16 / th.err16, pitch / th.pitch)
+        return max(v if v == v else float("inf") for v in vals)
+
+    def describe(self, th: AudioThresholds) -> str:
+        """``err4 0.0654 <= 0.25 (margin +0.1846), err16 ..., pitch ...``"""
+        return ", ".join(f"{n} {number(v)} {'<=' if v <= lim else '>'} {lim:g} (margin {signed(lim - v)})"
+                         for n, v, lim in (("err4", self.err4, th.err4), ("err16", self.err16, th.err16),
+                                           ("pitch", self.pitch, th.pitch)))
+
+    def short(self) -> str:
+        """``0.0654 / 0.2045 / 0.0015`` (``n/a`` for a pitch error with no voiced frame)."""
+        return " / ".join("n/a" if v != v else f"{v:.4f}" for v in (self.err4, self.err16, self.pitch))
+
+    def to_json(self) -> dict:
+        j = lambda x: x if x == x and abs(x) != float("inf") else None  # noqa: E731
+        return {"err4": j(self.err4), "err16": j(self.err16), "pitch": j(self.pitch), "frames": self.frames,
+                "pitch_frames": self.pitch_frames}
+
+    @classmethod
+    def from_json(cls, d: dict) -> "AudioScore":
+        f = lambda x: float("nan") if x is None else float(x)  # noqa: E731
+        return cls(f(d["err4"]), f(d["err16"]), f(d["pitch"]), int(d["frames"]), int(d["pitch_frames"]))
+
+
+@dataclass(frozen=True)
+class BurstScore:
+    """One loss burst of an integration vector: its lost packets and the metric over their span (the lost
+    packets and the first one received after them), next to what the arriving packet's DRED reaches."""
+
+    first: int  # the first lost packet
+    lost: int  # packets lost in a row
+    start_ms: float  # the span, from the start of the stream
+    stop_ms: float
+    score: AudioScore
+    gap_ms: float = 0.0
+    #: How far back the arriving packet's DRED reaches (latents x 40 ms - dred_offset x 2.5 ms), None: no DRED.
+    reach_ms: float | None = None
+    #: The span's err4 and err16 as the whole stream would score if every frame were like the span's: comparable
+    #: with the stream's thresholds (the metric's normaliser sums over frames, so a raw span scores higher).
+    stream_equivalent: AudioScore | None = None
+
+    @property
+    def beyond_reach_ms(self) -> float:
+        """Milliseconds of the gap no DRED covers."""
+        return max(0.0, self.gap_ms - (self.reach_ms or 0.0))
+
+    def to_json(self) -> dict:
+        return {"first": self.first, "lost": self.lost, "start_ms": self.start_ms, "stop_ms": self.stop_ms,
+                "gap_ms": self.gap_ms, "reach_ms": self.reach_ms, "metric": self.score.to_json(),
+                "stream_equivalent": self.stream_equivalent.to_json() if self.stream_equivalent else None}
+
+    @classmethod
+    def from_json(cls, d: dict) -> "BurstScore":
+        eq = d.get("stream_equivalent")
+        return cls(d["first"], d["lost"], d["start_ms"], d["stop_ms"], AudioScore.from_json(d["metric"]),
+                   d.get("gap_ms", 0.0), d.get("reach_ms"), AudioScore.from_json(eq) if eq else None)
 
 
 @dataclass
@@ -153,6 +233,8 @@ class LayerSummary:
     reason: str | None = None  # why not tested: NOT_OUTPUT or NOTHING_TO_TEST
     #: The profile claims this layer.
     required: bool = False
+    #: Audio stages: libopus's audio metric against the expected PCM.
+    audio: AudioScore | None = None
 
     @property
     def complete(self) -> bool:
@@ -165,14 +247,16 @@ class LayerSummary:
         return {"verdict": self.verdict.value, "tested_packets": self.tested, "failed_packets": self.failed,
                 "first_departure": self.first.to_json() if self.first else None, "untested_fields": self.untested,
                 "skipped_fields": self.skipped, "metric": self.score.to_json() if self.score else None,
-                "reason": self.reason, "required": self.required}
+                "reason": self.reason, "required": self.required,
+                "audio_metric": self.audio.to_json() if self.audio else None}
 
     @classmethod
     def from_json(cls, d: dict) -> "LayerSummary":
         return cls(Verdict(d["verdict"]), d["tested_packets"], d["failed_packets"],
                    Departure.from_json(d["first_departure"]) if d["first_departure"] else None,
                    list(d["untested_fields"]), list(d["skipped_fields"]),
-                   FeatureScore.from_json(d["metric"]) if d["metric"] else None, d.get("reason"), d["required"])
+                   FeatureScore.from_json(d["metric"]) if d["metric"] else None, d.get("reason"), d["required"],
+                   AudioScore.from_json(d["audio_metric"]) if d.get("audio_metric") else None)
 
 
 @dataclass
@@ -192,7 +276,11 @@ class VectorResult:
     expected_failure: str | None = None
     #: Only these packets were run (``--packet``); None: all.
     only_packet: int | None = None
-
+    #: Integration: the metric over each loss burst's span.
+    bursts: list[BurstScore] = field(default_factory=list)
+    #: Vocoder: the same metric of the output against the original speech, with libopus's own verdict on it
+    #: (information: libopus's generic C build itself fails it on recorded speech).
+    against_original: AudioScore | None = None
     @property
     def unit(self) -> str:
         return KIND_NOUNS[self.kind][2]
@@ -207,7 +295,7 @@ class VectorResult:
     def departure_label(self, d: Departure) -> str:
         """A departure as the reports print it: ``S1#17 (id, acceptable): field = ...``."""
         if d.packet is None:
-            return f"{self.name}: {d.what()}"
+            return d.what()
         p = self.packet(d.packet)
         tag = f" ({p.tag})" if p is not None and p.tag else ""
         return f"{self.stable_id(d.packet)}{tag}: {d.what()}"
@@ -257,7 +345,7 @@ class VectorResult:
     def first_layer(self) -> Layer | None:
         if self.dut.failure_kind:
             return None
-        return next((l for l in LAYERS if self.layers[l].verdict in BAD), None)
+        return next((l for l in self.layers if self.layers[l].verdict in BAD), None)
 
     def headline(self) -> str:
         """One line: what went wrong first, what was not tested, or "pass"."""
@@ -282,7 +370,8 @@ class VectorResult:
             "packets": [p.to_json() for p in self.packets],
             "feature_traces": [t.to_json() for t in self.traces],
             "result_counts": self.result_counts, "expected_failure": self.expected_failure,
-            "only_packet": self.only_packet,
+            "only_packet": self.only_packet, "bursts": [b.to_json() for b in self.bursts],
+            "against_original": self.against_original.to_json() if self.against_original else None,
         }
 
     @classmethod
@@ -291,7 +380,8 @@ class VectorResult:
                    {Layer(k): LayerSummary.from_json(v) for k, v in d["layers"].items()},
                    [PacketResult.from_json(p) for p in d["packets"]],
                    [FeatureTrace.from_json(t) for t in d.get("feature_traces", [])], dict(d.get("result_counts", {})),
-                   d.get("expected_failure"), d.get("only_packet"))
+                   d.get("expected_failure"), d.get("only_packet"), [BurstScore.from_json(b) for b in d.get("bursts", [])],
+                   AudioScore.from_json(d["against_original"]) if d.get("against_original") else None)
 
 
 NOT_OUTPUT_WHY = "not output by the decoder; the profile requires it"
@@ -319,6 +409,21 @@ class FeatureTrace:
 __all__ = ["DutInfo", "FeatureTrace", "LayerSummary", "PacketResult", "VectorResult", "packet_hex"]
 
 
+def _accounted(r: VectorResult) -> bool:
+    """``--expect-fail`` lists the vector, or every failing packet of every failing layer (a decoder failure or a
+    vector-wide metric failure can only be listed by the vector)."""
+    if r.expected_failure is not None:
+        return True
+    if r.dut.failure_kind:
+        return False
+    for s_layer, s in r.layers.items():
+        if s.verdict in BAD:
+            bad = r.failing_packets(s_layer)
+            if not bad or any(p.expected_failure is None for p in bad) or len(bad) < s.failed:
+                return False
+    return True
+
+
 @dataclass
 class CheckReport:
     """A whole ``dredconf check`` run and its conformance verdict."""
@@ -340,15 +445,7 @@ class CheckReport:
 
     def unresolved(self) -> list[VectorResult]:
         """Vectors that failed where ``--expect-fail`` does not account for every failure."""
-        out = []
-        for r in self.results:
-            if not r.failed or r.expected_failure is not None:
-                continue
-            packet_wide = r.dut.failure_kind or any(
-                s.verdict in BAD and not s.failed for s in r.layers.values())  # a vector-wide metric failure
-            if packet_wide or any(p.expected_failure is None for p in r.failing_packets()):
-                out.append(r)
-        return out
+        return [r for r in self.results if r.failed and not _accounted(r)]
 
     def incomplete(self) -> list[VectorResult]:
         return [r for r in self.results if not r.failed and not r.complete]

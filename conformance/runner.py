@@ -24,7 +24,9 @@ from typing import Callable
 
 import numpy as np
 
-from dredconf.conformance.adapters import Adapter, AdapterError, Invocation
+from dredconf.conformance.adapters import Adapter, Invocation
+from dredconf.conformance.audio_metric import AudioThresholds
+from dredconf.conformance.audio_stage import RATE_PER_MS, against_original, burst_scores, judge_audio, pcm
 from dredconf.conformance.expect_fail import ExpectedFailures
 from dredconf.conformance.feature_metric import as_rows
 from dredconf.conformance.judge import Rules, judge_vector, matched_record, standalone_records, worst_packets
@@ -37,8 +39,8 @@ from dredconf.conformance.verdicts import LAYERS, Layer, Verdict
 from dredconf.spec import write_stream
 from dredconf.spec.record import NUM_FEATURES
 from dredconf.vectors.sets import (
-    FROM_REFERENCE, STANDALONE, Vector, VectorSet, VectorSetError, packet_bytes, standalone_row_counts,
-    validate_vector,
+    FROM_REFERENCE, INTEGRATION, STANDALONE, VOCODER, Vector, VectorSet, VectorSetError, packet_bytes,
+    packet_samples, read_loss, standalone_row_counts, validate_vector,
 )
 
 
@@ -46,6 +48,8 @@ from dredconf.vectors.sets import (
 class CheckOptions:
     profile: Profile = field(default_factory=Profile)
     rules: Rules = field(default_factory=Rules)
+    #: The audio stages' thresholds (libopus's dred_compare -audio: 0.25, 1.0, 0.15).
+    audio: AudioThresholds = field(default_factory=AudioThresholds)
     timeout: float = DEFAULT_TIMEOUT
     jobs: int = 1
     #: Model for expectations the reference decoder computes (None: the default location rules).
@@ -57,8 +61,8 @@ class CheckOptions:
 
     def to_json(self) -> dict:
         return {"profile": str(self.profile), "thresholds": asdict(self.rules.thresholds),
-                "feature_scope": self.rules.scope, "timeout": self.timeout, "jobs": self.jobs, "model": self.model,
-                "packet": self.packet}
+                "feature_scope": self.rules.scope, "audio_thresholds": asdict(self.audio), "timeout": self.timeout,
+                "jobs": self.jobs, "model": self.model, "packet": self.packet}
 
 
 # ------------------------------------------------------------------------------------------------ expectations
@@ -110,12 +114,65 @@ def _input_for(vector: Vector, units: list[bytes], only: int | None, workdir: Pa
 
 
 def _error_result(vector: Vector, source: str, count: int, dut: DutInfo, profile: Profile) -> VectorResult:
-    layers = {l: LayerSummary(Verdict.ERROR, required=l in profile.judged()) for l in LAYERS}
+    layers = {l: LayerSummary(Verdict.ERROR, required=profile.claims(l)) for l in _layers_of(vector)}
     return VectorResult(vector.name, vector.kind, str(vector.input), source, count, dut, layers)
+
+
+def _layers_of(vector: Vector) -> tuple[Layer, ...]:
+    return {VOCODER: (Layer.VOCODER,), INTEGRATION: (Layer.INTEGRATION,)}.get(vector.kind, LAYERS)
+
+
+def _dut_info(run) -> DutInfo:
+    return DutInfo(run.argv, run.exit_status, run.elapsed, run.stderr,
+                   run.failure.kind if run.failure else None, run.failure.message if run.failure else None)
+
+
+def check_audio_vector(adapter: Adapter, vector: Vector, options: CheckOptions) -> VectorResult:
+    """A vocoder or integration vector: the decoder's PCM against libopus's, with the audio metric."""
+    expected = pcm(validate_vector(vector))
+    units = packet_bytes(vector)
+    with tempfile.TemporaryDirectory(prefix=f"dredconf-check-{vector.name}-") as wd:
+        inv = Invocation(vector, vector.input, len(units), [], Path(wd), options.timeout, samples=len(expected),
+                         loss=vector.loss)
+        run = adapter.run(inv)
+    dut = _dut_info(run)
+    if run.failure is not None or run.pcm is None:
+        return _error_result(vector, vector.source, len(units), dut, options.profile)
+    layer = _layers_of(vector)[0]
+    actual = pcm(run.pcm)
+    summary, frames = judge_audio(layer, actual, expected, options.audio)
+    result = VectorResult(vector.name, vector.kind, str(vector.input), vector.source, len(units), dut,
+                          {layer: summary})
+    if vector.kind == VOCODER and vector.original is not None:
+        result.against_original = against_original(actual, pcm(vector.original.read_bytes()))
+    if vector.kind == INTEGRATION:
+        durations = [d / RATE_PER_MS for d in packet_samples(units)]
+        result.bursts = burst_scores(frames, durations, loss_bursts(vector, units, durations, options.model))
+    return result
+
+
+def loss_bursts(vector: Vector, units: list[bytes], durations_ms: list[float], model: str | None) -> list:
+    """The vector's loss bursts with what each arriving packet's DRED reaches (no reach without a model)."""
+    from dredconf.reference.decoder import ReferenceDecoder
+    from dredconf.reference.loss import dred_reach
+    from dredconf.errors import ModelError
+
+    loss = read_loss(vector.loss, len(units))
+    try:
+        dec = ReferenceDecoder(model)
+    except ModelError:
+        return dred_reach(durations_ms, loss, [None] * len(units))
+    dred = []
+    for i, packet in enumerate(units):
+        p = dec.decode_packet(packet, i).payload
+        dred.append((p.dred_offset, p.latent_count) if p is not None else None)
+    return dred_reach(durations_ms, loss, dred)
 
 
 def check_vector(adapter: Adapter, vector: Vector, options: CheckOptions) -> VectorResult:
     """Run the decoder on one vector and judge every packet. Never raises for a decoder's fault."""
+    if vector.kind in (VOCODER, INTEGRATION):
+        return check_audio_vector(adapter, vector, options)
     expected, source = expectations(vector, options.model)
     units = packet_bytes(vector)
     only = options.packet
@@ -128,8 +185,7 @@ def check_vector(adapter: Adapter, vector: Vector, options: CheckOptions) -> Vec
                          row_counts=[len(expected[i]["dred"]["features"]) for i in picked]
                          if vector.kind == STANDALONE else [])
         run = adapter.run(inv)
-    dut = DutInfo(run.argv, run.exit_status, run.elapsed, run.stderr,
-                  run.failure.kind if run.failure else None, run.failure.message if run.failure else None)
+    dut = _dut_info(run)
     if run.failure is not None or run.records is None:
         return _error_result(vector, source, len(picked), dut, options.profile)
     mine = [expected[i] for i in picked]
@@ -171,11 +227,11 @@ def plan(adapter: Adapter, vset: VectorSet, options: CheckOptions) -> list[Vecto
         kinds = ", ".join(sorted({v.kind for v in vset.vectors}))
         raise VectorSetError(f"{vset.root}: no vector here tests the profile {options.profile} (the set has {kinds} "
                              f"vectors)", rule="set-profile")
-    cannot = sorted({v.kind for v in vectors} - set(adapter.kinds))
-    if cannot:
-        raise AdapterError(f"--decoder {adapter.describe()!r} cannot decode {', '.join(cannot)} vectors "
-                           f"(it takes {', '.join(adapter.kinds)})")
+    adapter.check_kinds({v.kind for v in vectors})
     if options.packet is not None:
+        if any(v.kind in (VOCODER, INTEGRATION) for v in vectors):
+            raise VectorSetError("--packet reruns one packet of a stream or one standalone record; vocoder and "
+                                 "integration vectors are judged whole", rule="set-no-such-packet")
         for v in vectors:
             n = len(packet_bytes(v))
             if not 0 <= options.packet < n:

@@ -14,18 +14,24 @@ from dredconf.conformance.feature_metric import number
 
 
 class Layer(str, Enum):
-    """What is compared, in decoding order (a profile's ``dred`` is ``header`` + ``latents``)."""
+    """What is compared: a packet's four layers in decoding order (a profile's ``dred`` is ``header`` +
+    ``latents``), and the audio of the two later stages."""
 
     FRAMING = "framing"
     HEADER = "header"
     LATENTS = "latents"
     FEATURES = "features"
+    VOCODER = "vocoder"
+    INTEGRATION = "integration"
 
     def __str__(self) -> str:
         return self.value
 
 
-LAYERS: tuple[Layer, ...] = tuple(Layer)
+#: The layers of a packet (or standalone record), judged per packet.
+LAYERS: tuple[Layer, ...] = (Layer.FRAMING, Layer.HEADER, Layer.LATENTS, Layer.FEATURES)
+#: The audio stages: one verdict per vector, libopus's audio metric against the expected PCM.
+AUDIO_LAYERS: tuple[Layer, ...] = (Layer.VOCODER, Layer.INTEGRATION)
 
 
 class Verdict(str, Enum):

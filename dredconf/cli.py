@@ -105,11 +105,16 @@ def main() -> None:
 @click.option("--hex", "hex_packet", metavar="PACKET", help="Inspect one raw packet given in hex instead of a stream file.")
 @click.option("--packet", "-p", type=int, help="Show only packet N, in full detail (bit positions, state, latents).")
 @click.option("--json", "as_json", is_flag=True, help="Print the ground-truth JSON schema ({\"packets\": [...]}, no features).")
+@click.option("--loss", "loss_file", type=click.Path(exists=True, dir_okay=False),
+              help="A loss pattern (opus_demo -lossfile: one 0/1 per packet): show each burst against what the "
+                   "next arriving packet's DRED covers.")
 @click.option("--model", help=MODEL_HELP)
-def inspect(file, hex_packet, packet, as_json, model):
+def inspect(file, hex_packet, packet, as_json, loss_file, model):
     """Show an Opus stream (libopus test-tool format, or Ogg Opus) or one packet field by field."""
     data, raw = _read_input(file, hex_packet)
     decoder = _decoder(model, features=False)
+    if loss_file is not None:
+        _loss_view(decoder, data, Path(loss_file), as_json)
     results, status = _selected(decoder, data, raw, packet)
     if as_json:
         _echo_json(r.to_json(with_features=False) for r in results)
@@ -118,6 +123,41 @@ def inspect(file, hex_packet, packet, as_json, model):
 
         render(results, detail=packet is not None)
     sys.exit(1 if status["broken"] else 0)
+
+
+def _loss_view(decoder, data: bytes, loss_file: Path, as_json: bool) -> None:
+    """``inspect --loss``: each loss burst, the gap, and how far the arriving packet's DRED reaches back."""
+    from dredconf.reference.loss import dred_reach
+    from dredconf.vectors.sets import VectorSetError, read_loss
+
+    results = []
+    for r in decoder.decode_records(data):
+        if isinstance(r, StreamError):
+            raise click.ClickException(str(r))
+        results.append(r)
+    try:
+        loss = read_loss(loss_file, len(results))
+    except VectorSetError as e:
+        raise BadInput(str(e)) from None
+    durations = [r.packet.duration_samples / 48 if r.packet is not None else 0.0 for r in results]
+    dred = [(r.payload.dred_offset, r.payload.latent_count) if r.payload is not None else None for r in results]
+    bursts = dred_reach(durations, loss, dred)
+    if as_json:
+        click.echo(json.dumps({"bursts": [_burst_json(b) for b in bursts],
+                               "lost_ms": sum(b.gap_ms for b in bursts),
+                               "covered_ms": sum(b.covered_ms for b in bursts)}))
+    else:
+        from dredconf.view import render_bursts
+
+        render_bursts(bursts, len(results))
+    sys.exit(0)
+
+
+def _burst_json(b) -> dict:
+    full, part, none = b.reached()
+    return {"first": b.first, "lost": b.lost, "packet_ms": b.packet_ms, "gap_ms": b.gap_ms, "arriving": b.arriving,
+            "dred_offset": b.dred_offset, "latent_count": b.latent_count, "reach_ms": b.reach_ms,
+            "covered_ms": b.covered_ms, "reached": full, "partly_reached": part, "not_reached": none}
 
 
 @main.command()
@@ -161,18 +201,63 @@ def decode(file, hex_packet, packet, as_json, output, model, arith):
     sys.exit(1 if status["broken"] else 0)
 
 
+class BadInput(click.ClickException):
+    """Input the command cannot compare (exit status 2, like a usage error): the message says why."""
+
+    exit_code = 2
+
+
+POSITIVE = click.FloatRange(min=0, min_open=True)
+
+
 @main.command()
-@click.option("--features", "mode", flag_value="features", default=True, help="Compare feature files (dred_compare -features).")
+@click.option("--features", "mode", flag_value="features", default=True,
+              help="Compare raw float32 feature files (dred_compare -features), the default.")
+@click.option("--audio", "mode", flag_value="audio",
+              help="Compare 16 kHz mono PCM (dred_compare -audio): raw s16le .sw/.raw/.pcm, or WAV/FLAC.")
 @click.argument("reference", type=click.Path(exists=True, dir_okay=False))
 @click.argument("test", type=click.Path(exists=True, dir_okay=False))
-@click.option("--tot", type=click.FloatRange(min=0, min_open=True), default=None, help="Threshold for tot (default: libopus's 0.5).")
-@click.option("--max", "max_", type=click.FloatRange(min=0, min_open=True), default=None, help="Threshold for max (default: libopus's 0.15).")
-@click.option("--pitch", type=click.FloatRange(min=0, min_open=True), default=None, help="Threshold for pitch (default: libopus's 0.02).")
-def compare(mode, reference, test, tot, max_, pitch):
-    """Compare two raw float32 feature files with libopus's dred_compare -features metric (REFERENCE first).
+@click.option("--tot", type=POSITIVE, default=None, help="Features: threshold for tot (default: libopus's 0.5).")
+@click.option("--max", "max_", type=POSITIVE, default=None, help="Features: threshold for max (default: libopus's 0.15).")
+@click.option("--pitch", type=POSITIVE, default=None, help="Features: threshold for pitch (default: libopus's 0.02).")
+@click.option("--thresholds", nargs=3, type=POSITIVE, default=None, metavar="E4 E16 P",
+              help="Audio: thresholds for err4, err16, pitch (default: libopus's 0.25 1.0 0.15).")
+@click.option("--json", "as_json", is_flag=True,
+              help='Print {"err4", "err16", "pitch", "pass"} (audio) or {"tot", "max", "pitch", "pass"} (features).')
+def compare(mode, reference, test, tot, max_, pitch, thresholds, as_json):
+    """Compare TEST with REFERENCE as libopus's dred_compare does (REFERENCE first): -features or -audio.
 
-    Exit status: 0 when every error is within its threshold, 1 when not (or an error is NaN), 2 on bad input.
+    Exit status: 0 when every error is within its threshold, 1 when not (or an error is NaN), 2 when the files
+    cannot be compared (the message says why, and what to trim when the lengths differ).
     """
+    if mode == "audio":
+        _compare_audio(reference, test, thresholds, as_json)
+    _compare_features(reference, test, tot, max_, pitch, as_json)
+
+
+def _verdict(ok: bool, figures: dict, as_json: bool, text: str) -> None:
+    click.echo(json.dumps({**figures, "pass": ok}) if as_json else f"{text}\n{'PASS' if ok else 'FAIL'}")
+    sys.exit(0 if ok else 1)
+
+
+def _compare_audio(reference: str, test: str, thresholds, as_json: bool) -> None:
+    from dredconf.conformance import audio_metric as am
+
+    try:
+        ref, dut = am.read_pair(reference, test)
+        e = am.audio_errors(ref, dut)
+    except am.AudioInputError as err:
+        raise BadInput(str(err)) from None
+    limits = am.AudioThresholds(*thresholds) if thresholds else am.AudioThresholds()
+    from dredconf.conformance.results import AudioScore
+
+    score = AudioScore.of(e)
+    figures = {k: (None if v != v else v) for k, v in (("err4", e.err4), ("err16", e.err16), ("pitch", e.pitch))}
+    _verdict(score.passes(limits), figures, as_json, f"{score.describe(limits)} over {e.frames} frames"
+             + ("; no voiced frame: the pitch error is NaN, and dred_compare fails it" if not e.pitch_count else ""))
+
+
+def _compare_features(reference: str, test: str, tot, max_, pitch, as_json: bool) -> None:
     import numpy as np
 
     from dredconf.conformance import feature_metric as fm
@@ -180,23 +265,22 @@ def compare(mode, reference, test, tot, max_, pitch):
     try:
         ref, dut = fm.read_f32_features(reference), fm.read_f32_features(test)
     except (ValueError, OSError) as e:
-        raise click.ClickException(str(e)) from None
+        raise BadInput(str(e)) from None
     if ref.shape != dut.shape:
-        raise click.ClickException(f"{test}: {dut.shape[0]} rows, expected {ref.shape[0]} as in {reference}")
+        raise BadInput(f"{test}: {dut.shape[0]} rows, expected {ref.shape[0]} as in {reference}")
     if not len(ref):
-        raise click.ClickException(f"{reference}: no rows to compare")
+        raise BadInput(f"{reference}: no rows to compare")
     bad = np.argwhere(~np.isfinite(dut))
     if len(bad):
-        raise click.ClickException(f"{test}: row {bad[0][0]}, feature {bad[0][1]} is {dut[tuple(bad[0])]} (not a "
-                                   "finite number): the metric would be NaN")
+        raise BadInput(f"{test}: row {bad[0][0]}, feature {bad[0][1]} is {dut[tuple(bad[0])]} (not a finite "
+                       "number): the metric would be NaN")
     score = fm.feature_score(ref, dut)
     limits = fm.FeatureThresholds().replace(tot=tot, max=max_, pitch=pitch)
-    verdict = score.passes(limits, unvoiced_ok=False)
-    click.echo(score.describe(limits, unvoiced_ok=False) + f" over {score.rows} rows")
-    if not score.pitch_rows:
-        click.echo("no row has pitch correlation > 0.2: the pitch error is NaN, and dred_compare fails it")
-    click.echo("PASS" if verdict else "FAIL")
-    sys.exit(0 if verdict else 1)
+    figures = {k: (None if v != v else v) for k, v in (("tot", score.tot), ("max", score.max), ("pitch", score.pitch))}
+    _verdict(score.passes(limits, unvoiced_ok=False), figures, as_json,
+             score.describe(limits, unvoiced_ok=False) + f" over {score.rows} rows"
+             + ("; no row has pitch correlation > 0.2: the pitch error is NaN, and dred_compare fails it"
+                if not score.pitch_rows else ""))
 
 
 @main.group()

@@ -36,7 +36,7 @@ def test_every_help_prints(command):
 def test_compare_a_file_that_is_not_rows(tmp_path):
     (tmp_path / "a.f32").write_bytes(bytes(100))
     r = run("compare", str(tmp_path / "a.f32"), str(tmp_path / "a.f32"))
-    assert r.exit_code == 1 and "100 bytes, not a whole number of 20-float rows" in r.output
+    assert r.exit_code == 2 and "100 bytes, not a whole number of 20-float rows" in r.output
 
 
 def test_compare_names_the_first_nan_and_prints_margins(tmp_path):
@@ -52,7 +52,7 @@ def test_compare_names_the_first_nan_and_prints_margins(tmp_path):
     b[4, 7] = np.nan
     (tmp_path / "b.f32").write_bytes(b.tobytes())
     r = run("compare", str(tmp_path / "a.f32"), str(tmp_path / "b.f32"))
-    assert r.exit_code == 1 and "row 4, feature 7 is nan" in r.output
+    assert r.exit_code == 2 and "row 4, feature 7 is nan" in r.output
     r = run("compare", "--tot", "-1", str(tmp_path / "a.f32"), str(tmp_path / "b.f32"))
     assert r.exit_code == 2 and "-1.0 is not in the range x>0" in r.output
 

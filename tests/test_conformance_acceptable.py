@@ -21,7 +21,7 @@ from dredconf.conformance.report_json import dumps, read_json, write_json
 from dredconf.conformance.report_junit import build_junit
 from dredconf.conformance.report_terminal import print_report
 from dredconf.conformance.runner import CheckOptions, run_check
-from dredconf.conformance.verdicts import Layer, Verdict
+from dredconf.conformance.verdicts import LAYERS, Layer, Verdict
 from dredconf.vectors.sets import load_vector_set
 
 DUT_DIR = Path(__file__).resolve().parent / "dut"
@@ -167,13 +167,13 @@ def test_departure_names_every_alternative():
     e = {"index": 0, "length": 5, "toc": 1, "dred": None}
     alts = [{**e, "length": 6}, {**e, "length": 7}]
     a = {"index": 0, "length": 9, "toc": 1}
-    j = judge_packet(a, e, fields_in([a]), set(Layer), alternatives=alts)
+    j = judge_packet(a, e, fields_in([a]), set(LAYERS), alternatives=alts)
     assert j.verdicts[Layer.FRAMING] is Verdict.FAIL and not j.matched
     msg = str(j.departures[Layer.FRAMING])
     assert msg.startswith("packet 0: length = 9, expected 5 (acceptable packet; none of its 2 alternatives matches either")
     assert "alternative 1: length = 9, expected 6; alternative 2: length = 9, expected 7" in msg
     a = {"index": 0, "length": 7, "toc": 1}
-    j = judge_packet(a, e, fields_in([a]), set(Layer), alternatives=alts)
+    j = judge_packet(a, e, fields_in([a]), set(LAYERS), alternatives=alts)
     assert j.ok and j.matched == {Layer.FRAMING: 2} and not j.mixed
 
 
@@ -182,7 +182,7 @@ def test_mixed_behaviours_are_flagged():
     e = {"index": 0, "length": 5, "toc": 1, "dred": None}
     alt = {"index": 0, "length": 6, "toc": 1, "dred": {"frame_offset": 0, "q0": 3}}
     a = {"index": 0, "length": 6, "toc": 1, "dred": None}
-    j = judge_packet(a, e, fields_in([a]), set(Layer), alternatives=[alt])
+    j = judge_packet(a, e, fields_in([a]), set(LAYERS), alternatives=[alt])
     assert j.ok and j.matched == {Layer.FRAMING: 1} and j.mixed
 
 

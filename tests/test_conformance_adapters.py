@@ -13,7 +13,7 @@ import pytest
 from dredconf.conformance.adapters import AdapterError, CmdAdapter, LibopusFeaturesAdapter, PythonAdapter, parse_decoder
 from dredconf.conformance.profile import Profile
 from dredconf.conformance.runner import CheckOptions, run_check
-from dredconf.conformance.verdicts import Layer, Verdict
+from dredconf.conformance.verdicts import LAYERS, Layer, Verdict
 from dredconf.vectors.sets import load_vector_set
 
 DUT_DIR = Path(__file__).resolve().parent / "dut"
@@ -185,7 +185,7 @@ def test_libopus_features_judged_on_features_only(small_set):
     rep = check(f"libopus-features:{sys.executable} {TAMPER} {{input}} {{output}} features", small_set)
     assert rep.conforms and rep.profile == "features"
     for r in rep.results:
-        assert [r.layers[l].verdict for l in Layer] == [Verdict.NOT_TESTED] * 3 + [Verdict.PASS]
+        assert [r.layers[l].verdict for l in LAYERS] == [Verdict.NOT_TESTED] * 3 + [Verdict.PASS]
 
 
 def test_libopus_features_wrong_size(small_set):

@@ -11,7 +11,7 @@ from dredconf.conformance.feature_metric import FeatureScore, FeatureThresholds
 from dredconf.conformance.judge import Rules, fields_in, judge_packet, judge_vector as _judge_vector
 from dredconf.conformance.output_schema import MalformedOutput, parse_output, validate_output
 from dredconf.conformance.profile import Profile
-from dredconf.conformance.verdicts import Departure, Layer, Verdict
+from dredconf.conformance.verdicts import LAYERS, Departure, Layer, Verdict
 
 NO_PROFILE = Profile(())
 
@@ -44,7 +44,7 @@ def record(index: int = 0, *, latents: int = 2, dred: bool = True) -> dict:
 
 
 def judge(actual: dict, expected: dict, rules: Rules = Rules()):
-    return judge_packet(actual, expected, fields_in([actual]), set(Layer), rules)
+    return judge_packet(actual, expected, fields_in([actual]), set(LAYERS), rules)
 
 
 class Judged:
@@ -86,7 +86,7 @@ def test_first_departing_field_is_named(edit, layer, text):
     assert j.verdicts[layer] is Verdict.FAIL
     assert str(j.departures[layer]) == text
     assert j.first_departure.layer is layer
-    for other in set(Layer) - {layer, Layer.FEATURES}:
+    for other in set(LAYERS) - {layer, Layer.FEATURES}:
         assert j.verdicts[other] is Verdict.PASS, other
 
 
@@ -129,13 +129,13 @@ def test_dred_presence():
     # the latent and feature layers are claimed (by this record's expected shape, not the DUT's): only the header fails
     assert j.verdicts[Layer.LATENTS] is Verdict.NOT_TESTED
     # with a claim from another packet, the missing DRED fails the later layers too
-    j = judge_packet(a, e, fields_in([a, record(5)]), set(Layer))
+    j = judge_packet(a, e, fields_in([a, record(5)]), set(LAYERS))
     assert j.verdicts[Layer.LATENTS] is Verdict.FAIL
     assert "missing (dred null), expected a DRED" in str(j.departures[Layer.LATENTS])
     assert j.first_departure.layer is Layer.HEADER
     # and the other way round
     e2, a2 = record(6, dred=False), record(6)
-    j = judge_packet(a2, e2, fields_in([a2]), set(Layer))
+    j = judge_packet(a2, e2, fields_in([a2]), set(LAYERS))
     assert str(j.departures[Layer.HEADER]) == "packet 6: dred: present, expected null"
 
 
@@ -163,7 +163,7 @@ def test_features_only_dut():
     a = [{"index": 0, "dred": {"features": e[0]["dred"]["features"]}}, {"index": 1},
          {"index": 2, "dred": {"features": e[2]["dred"]["features"]}}]
     v = judge_vector(a, e)
-    assert [v.layers[l].verdict for l in Layer] == [Verdict.NOT_TESTED] * 3 + [Verdict.PASS]
+    assert [v.layers[l].verdict for l in LAYERS] == [Verdict.NOT_TESTED] * 3 + [Verdict.PASS]
     assert v.layers[Layer.FEATURES].score.rows == 12
 
 
@@ -323,7 +323,7 @@ def test_every_packet_an_error_record_is_an_error_in_every_profile_layer():
     e = [record(i) for i in range(3)]
     a = [{"index": i, "error": "cannot decode"} for i in range(3)]
     v = judge_vector(a, e, profile=Profile())
-    for layer in Layer:
+    for layer in LAYERS:
         s = v.layers[layer]
         assert (s.verdict, s.failed, s.tested) == (Verdict.ERROR, 3, 3), layer
     assert str(v.layers[Layer.LATENTS].first) == "packet 0: the decoder reported an error: cannot decode"

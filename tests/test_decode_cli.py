@@ -71,4 +71,4 @@ def test_compare_rejects_different_lengths(tmp_path):
     (tmp_path / "a.f32").write_bytes(np.zeros((4, 20), "<f4").tobytes())
     (tmp_path / "b.f32").write_bytes(np.zeros((8, 20), "<f4").tobytes())
     r = CliRunner().invoke(main, ["compare", "--features", str(tmp_path / "a.f32"), str(tmp_path / "b.f32")])
-    assert r.exit_code == 1 and "8 rows, expected 4" in r.output
+    assert r.exit_code == 2 and "8 rows, expected 4" in r.output

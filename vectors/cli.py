@@ -118,6 +118,62 @@ def coverage(directory, model, output, strict):
     sys.exit(1 if strict and empty else 0)
 
 
+@vectors.command()
+@click.argument("packets", type=click.IntRange(min=2))
+@click.option("--seed", type=click.IntRange(min=0), default=1, show_default=True, help="Pattern seed.")
+@click.option("--rate", type=click.FloatRange(0, 1, max_open=True), default=0.2, show_default=True,
+              help="Long-run fraction of packets lost.")
+@click.option("--burst", type=click.FloatRange(min=1), default=3.0, show_default=True,
+              help="Mean burst length, in packets.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the pattern there instead of stdout.")
+def losses(packets, seed, rate, burst, output):
+    """Write a seeded Gilbert-Elliott loss pattern for PACKETS packets in opus_demo's -lossfile format (one 0/1 per
+    packet; the first and the last are never lost)."""
+    from .losses import gilbert_elliott, loss_text
+
+    try:
+        flags = gilbert_elliott(packets, seed=seed, rate=rate, burst=burst)
+    except ValueError as e:
+        raise click.BadParameter(str(e)) from None
+    text = loss_text(flags)
+    if output:
+        Path(output).write_text(text, encoding="ascii")
+        click.echo(f"{output}: {packets} packets, {sum(flags)} lost ({100 * sum(flags) / packets:.1f} %), seed {seed}",
+                   err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+@vectors.command()
+@click.argument("out", type=click.Path(file_okay=False))
+@click.option("--decoder", "-d", required=True, metavar="cmd:TEMPLATE",
+              help="A trusted whole decoder: cmd:TEMPLATE with {input}, {loss} and {output}, e.g. "
+                   "'cmd:opus_demo -d 16000 1 -lossfile {loss} {input} {output}'.")
+@click.option("--streams", required=True, type=click.Path(exists=True, file_okay=False), help="Directory of X.bit.")
+@click.option("--losses", "losses_dir", required=True, type=click.Path(exists=True, file_okay=False),
+              help="Directory of X.loss (one per stream to capture).")
+@click.option("--thresholds", nargs=3, type=click.FloatRange(min=0, min_open=True), default=(0.25, 1.0, 0.15),
+              show_default=True, metavar="E4 E16 P", help="Thresholds the set is to be judged at (recorded).")
+def capture(out, decoder, streams, losses_dir, thresholds):
+    """Record an integration set: run a trusted decoder on every stream with a loss pattern and keep its output as
+    the expectation, with a SHA256SUMS and capture.json (hashes, decoder, its reported version, thresholds)."""
+    from dredconf.conformance.adapters import AdapterError
+    from dredconf.conformance.audio_metric import AudioThresholds
+
+    from .capture import CaptureError, capture as run_capture
+
+    if not decoder.startswith("cmd:"):
+        raise click.BadParameter("a capture runs a command: cmd:TEMPLATE", param_hint="--decoder")
+    try:
+        m = run_capture(decoder[4:], Path(streams), Path(losses_dir), Path(out), thresholds=AudioThresholds(*thresholds))
+    except AdapterError as e:
+        raise click.BadParameter(str(e), param_hint="--decoder") from None
+    except CaptureError as e:
+        _fail(e)
+    streams_n = sum(1 for f in m["files"] if f["path"].endswith(".bit"))
+    click.echo(f"{out}: {streams_n} streams captured with {decoder[4:]!r} ({m['decoder_reported'] or 'no version reported'})")
+
+
 @vectors.command("list")
 @click.argument("directory", type=click.Path(exists=True, file_okay=False))
 @click.option("--flag", "flags", multiple=True, help="Only vectors carrying this flag (repeatable: all of them).")

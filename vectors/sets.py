@@ -41,7 +41,7 @@ from dredconf.spec import parse_packet, read_stream
 from dredconf.spec.record import FRAMES_PER_LATENT, NUM_FEATURES, RecordError, validate_record
 from dredconf.vectors.manifest import MANIFEST_NAME, ManifestError, load_manifest, sha256
 from dredconf.vectors.standalone import read_standalone
-from dredconf.vectors.sums import SUMS_NAME, SumsCheck, SumsError, check_sums
+from dredconf.vectors.sums import SUMS_NAME, SumsCheck, SumsError, check_sums, sha256_file
 
 PACKETS, STANDALONE, VOCODER, INTEGRATION = "packets", "standalone", "vocoder", "integration"
 KINDS = (PACKETS, STANDALONE, VOCODER, INTEGRATION)
@@ -60,6 +60,8 @@ def counted(n: int, kind: str, *, units: bool = False) -> str:
     one, many = KIND_NOUNS[kind][2:] if units else KIND_NOUNS[kind][:2]
     return f"{n:,} {one if n == 1 else many}"
 SAMPLE_RATE = 16000  # the vocoder's and the integration stage's PCM: 16 kHz s16le mono
+#: What ``dredconf vectors capture`` writes beside a captured set (vectors/capture.py).
+CAPTURE_NAME, CAPTURE_SCHEMA = "capture.json", "dredconf-capture/1"
 #: Expectations computed by the reference decoder rather than read from the set.
 FROM_REFERENCE = "reference decoder"
 #: Wycheproof result classes of corpus vectors.
@@ -128,6 +130,8 @@ class VectorSet:
     description: str = ""
     #: The set's SHA256SUMS check (None when it has none; the corpus manifest carries its own hashes).
     sums: SumsCheck | None = None
+    #: A captured set's capture.json (its decoder, version, thresholds, file hashes), checked against its files.
+    capture: dict | None = None
 
     def select(self, names: list[str] | tuple[str, ...]) -> "VectorSet":
         """Only the named vectors (in the set's order); an unknown name is a :class:`VectorSetError`."""
@@ -249,6 +253,7 @@ def load_vector_set(path: str | Path, *, validate: bool = True) -> VectorSet:
         elif p.is_dir():
             vset = _directory(p)
             vset.sums = _sums(p)
+            vset.capture = read_capture(p)
         else:
             vset = VectorSet(p.parent, "file", [_vector_for(p)])
             vset.sums = _sums(p.parent, only={p.name, *(v.expected.name for v in vset.vectors if v.expected)})
@@ -258,6 +263,30 @@ def load_vector_set(path: str | Path, *, validate: bool = True) -> VectorSet:
     except OSError as e:
         raise VectorSetError(f"{e.filename or p}: {e.strerror or e}", rule="set-unreadable") from None
     return vset
+
+
+def read_capture(directory: Path) -> dict | None:
+    """A captured set's capture.json, every file it lists checked by size and SHA-256; None when it has none."""
+    path = directory / CAPTURE_NAME
+    if not path.is_file():
+        return None
+    try:
+        m = json.loads(path.read_text(encoding="utf-8"))
+        listed = {f["path"]: (f["sha256"], f["bytes"]) for f in m["files"]}
+        th = m["thresholds"]
+        if m.get("schema") != CAPTURE_SCHEMA or sorted(th) != ["err16", "err4", "pitch"]:
+            raise ValueError(f"schema {m.get('schema')!r}, thresholds {th!r}")
+    except (OSError, ValueError, KeyError, TypeError) as e:
+        raise VectorSetError(f"{path}: not a {CAPTURE_SCHEMA} manifest ({e})", rule="set-manifest") from None
+    for name, (sha, size) in listed.items():
+        p = directory / name
+        if not p.is_file():
+            raise VectorSetError(f"{p}: listed in {CAPTURE_NAME} but missing", rule="set-file-missing")
+        got = sha256_file(p)
+        if p.stat().st_size != size or got != sha:
+            raise VectorSetError(f"{p}: sha256 {got[:16]}..., {CAPTURE_NAME} says {sha[:16]}...",
+                                 rule="set-hash-mismatch")
+    return m
 
 
 def _sums(directory: Path, only: set[str] | None = None) -> SumsCheck | None:
@@ -398,15 +427,20 @@ def _validate_pcm(v: Vector, path: Path, want: int, what: str) -> bytes:
     return data
 
 
-def stream_samples(stream: Path, packets: list[bytes]) -> int:
-    """16 kHz samples a stream decodes to: each packet's duration (RFC 6716 §3.1 TOC, frame count)."""
-    total = 0
+def packet_samples(packets: list[bytes], stream: Path | None = None) -> list[int]:
+    """Each packet's duration in 16 kHz samples (RFC 6716 §3.1: the TOC's frame size times the frame count)."""
+    out = []
     for i, p in enumerate(packets):
         try:
-            total += parse_packet(p).duration_samples  # at 48 kHz
+            out.append(parse_packet(p).duration_samples // 3)  # 48 kHz samples to 16 kHz
         except DredconfError as e:
             raise VectorSetError(f"{stream}: {e.at(packet=i)}", rule=e.rule) from None
-    return total // 3
+    return out
+
+
+def stream_samples(stream: Path, packets: list[bytes]) -> int:
+    """16 kHz samples a stream decodes to."""
+    return sum(packet_samples(packets, stream))
 
 
 def read_loss(path: Path, packets: int) -> list[int]:
@@ -430,5 +464,5 @@ def unit_count(v: Vector) -> int:
 
 __all__ = ["ACCEPTABLE", "Alternative", "FRAMES_PER_LATENT", "FROM_REFERENCE", "INTEGRATION", "INVALID", "KINDS",
            "KIND_LAYERS", "KIND_NOUNS", "counted", "PACKETS", "PacketRule", "STANDALONE", "SUMS_NAME", "VALID", "VOCODER", "Vector",
-           "VectorSet", "VectorSetError", "load_vector_set", "packet_bytes", "read_loss", "standalone_row_counts",
+           "VectorSet", "VectorSetError", "load_vector_set", "packet_bytes", "packet_samples", "read_loss", "standalone_row_counts",
            "stream_samples", "unit_count", "validate_vector"]
