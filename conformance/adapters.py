@@ -44,7 +44,7 @@ separate process, with a time limit (``--timeout``, default 120 s). Kinds:
     importable from the directory ``dredconf check`` was started in (and
     ``$PYTHONPATH``).
 
-``reference`` (or ``reference:exact``, ``reference:fixed``)
+``reference`` (or ``reference:exact``, ``reference:softfloat``)
     The suite's own decoder (``dredconf.reference.decoder.ReferenceDecoder``
     with features), run like a ``python:`` DUT: ``dredconf check --decoder
     reference`` is the suite's self-check.
@@ -395,7 +395,7 @@ class PythonAdapter(CmdAdapter):
 
 
 def reference_adapter(model: str | None = None, arith: str | None = None) -> PythonAdapter:
-    """The reference; ``arith`` "exact" (default: libopus's float32 features bit for bit) or "fixed"."""
+    """The reference; ``arith`` one of ``rdovae.ARITHMETIC`` (both give libopus's float32 features bit for bit)."""
     from dredconf.reference.rdovae import ARITHMETIC
 
     if arith is not None and arith not in ARITHMETIC:

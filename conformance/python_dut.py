@@ -24,7 +24,7 @@ _reference = None
 
 def reference(packet: bytes, index: int) -> dict:
     """The built-in DUT: the reference decoder with features (model from ``$DREDCONF_MODEL`` or the default rules,
-    arithmetic from ``$DREDCONF_ARITH``: exact by default, or fixed)."""
+    arithmetic from ``$DREDCONF_ARITH``: exact by default, or softfloat)."""
     global _reference
     if _reference is None:
         from dredconf.reference.decoder import ReferenceDecoder

@@ -113,10 +113,10 @@ def inspect(file, hex_packet, packet, as_json, model):
 @click.option("--json", "as_json", is_flag=True, help="Print the ground-truth JSON schema, with features.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write features as raw float32 rows (20 each), packet after packet.")
 @click.option("--model", help=MODEL_HELP)
-@click.option("--arith", type=click.Choice(["exact", "fixed"]), default="exact", show_default=True,
-              help="exact: libopus's float32 features bit for bit (integer soft-float); fixed: the faster fixed-point path.")
+@click.option("--arith", type=click.Choice(["exact", "softfloat"]), default="exact", show_default=True,
+              help="Both give libopus's float32 features bit for bit; softfloat: integer arithmetic only.")
 def decode(file, hex_packet, packet, as_json, output, model, arith):
-    """Decode DRED features (integer-only RDOVAE) for every packet that carries DRED."""
+    """Decode DRED features (libopus's RDOVAE, bit for bit) for every packet that carries DRED."""
     data, raw = _read_input(file, hex_packet)
     decoder = _decoder(model, features=True, arith=arith)
     results, status = _selected(decoder, data, raw, packet)

@@ -1,36 +1,17 @@
-"""The RDOVAE decoder: DRED integers (state, latents, levels) -> features, integer arithmetic only.
+"""The RDOVAE decoder: DRED integers (state, latents, levels) -> libopus 1.6.1's float32 features, bit for bit.
 
-The per-packet computation is the C core, in one of two modes (below): exact (the default,
-``csrc/rdovae_exact.c``) or fixed point (``csrc/rdovae.c``, formats in ``csrc/rdovae.h``).
-This module converts the model's float32 numbers into the core's form once, at
-construction, and moves arrays in and out.
-
-Load-time conversions for the fixed-point core (all exact or correctly rounded in IEEE
-float64, so the same on every platform):
-
-* int8 layers: libopus's blocks of 8 outputs x 4 inputs and sparse index table (a dense
-  layer gets the index listing every block), each block's 32 weights reordered by input
-  pairs and widened to int16 (the C kernel's layout, ``csrc/rdovae.h``); per-row scale, a float32,
-  written exactly as ``scale_mant * 2**-(32 + scale_shift)``; bias to Q32 (round to nearest).
-* float-weight layers (``dec_hidden_init`` on the state, ``dec_dense1`` on a latent):
-  the dequantisation ``q * 256 / scale_q8`` (scale 0 counts as 1) folded into the weights
-  for each of the 16 quantizer levels, ``V[l][i][j] = W[i][j] * 256 / scale[l][j]``, and
-  ``dec_dense1``'s level input ``W[i][25] * (l/8 - 1)`` folded into a per-level bias, all
-  in Q(frac) with the largest ``frac`` <= 48 the C accumulation allows (37 and 43 for the
-  libopus 1.6.1 model).
+The per-packet computation is the C core (``csrc/rdovae_exact.c``): libopus's generic-C float32
+arithmetic in libopus's order of operations, every float32 operation an integer soft-float
+(``csrc/softfloat32.h``).  Its model arrays are the float32 numbers as bit patterns
+(``.view(np.uint32)``, no conversion at all), the int8 weights and sparse index in the C kernel's
+layout (libopus's blocks of 8 outputs x 4 inputs, reordered by input pairs, widened to int16),
+and the quantizer scale tables.
 
 Output: ``decode`` gives libopus's ``fec_features`` order (row 0 = newest 10 ms frame);
 ``decode_standalone`` gives libopus ``fargan_demo -dred-decoding`` order (oldest first).
 
-Two arithmetic modes, ``RdovaeDecoder(model, arith=...)``:
-
-* ``"fixed"``: the fixed-point core above (the faster path); within a small fraction of libopus's
-  conformance thresholds, not bit-exact.
-* ``"exact"`` (default, ``DEFAULT_ARITH``): ``csrc/rdovae_exact.c``, libopus's generic-C float32 arithmetic in libopus's
-  order of operations, every float32 operation emulated by an integer soft-float
-  (``csrc/softfloat32.h``); its features are libopus's bit for bit.  Its model arrays are
-  the float32 numbers as bit patterns (``.view(np.uint32)``, no conversion at all), the
-  int8 weights and sparse index in the fixed core's layout, and the quantizer scale tables.
+``ARITHMETIC`` names the arithmetics ``RdovaeDecoder(model, arith=...)`` takes: ``"exact"`` (the
+default) and ``"softfloat"`` (integer-only, the same bits); both run the soft-float core here.
 """
 from __future__ import annotations
 
@@ -48,14 +29,8 @@ NUM_FEATURES = lib.DC_RDOVAE_NUM_FEATURES
 FRAMES_PER_LATENT = lib.DC_RDOVAE_FRAMES_PER_LATENT
 MAX_LATENTS = lib.DC_RDOVAE_MAX_LATENTS
 STAGES = lib.DC_RDOVAE_STAGES
-ACT_Q = lib.DC_RDOVAE_ACT_Q      # activations: Q30 in int32
-PRE_Q = lib.DC_RDOVAE_PRE_Q      # linear outputs / pre-activations: Q32 in int64
-FEAT_Q = lib.DC_RDOVAE_FEAT_Q    # features: Q20 in int32
-MAX_FRAC = 48                    # float-layer fraction bits: at most (C: frac <= 48)
-_W_SUM_LIMIT = 1 << 44           # C: per row, sum |V| < 2^44 ...
-_BIAS_LIMIT = 1 << 60            # ... and |bias| < 2^60
 
-#: libopus layer name -> (C slot, nb_inputs, nb_outputs) of the fixed architecture
+#: libopus layer name -> (C slot, nb_inputs, nb_outputs) of the architecture
 #: (dnn/dred_rdovae_dec.c; SPEC-NOTES section 4).
 ARCHITECTURE: dict[str, tuple[int, int, int]] = {
     "dec_hidden_init": (lib.DC_RDOVAE_SLOT_HIDDEN_INIT, STATE_DIM, lib.DC_RDOVAE_HIDDEN),
@@ -74,8 +49,8 @@ for _k in range(STAGES):
     ARCHITECTURE[f"dec_conv{_k + 1}"] = (lib.DC_RDOVAE_SLOT_CONV + _k, 2 * lib.DC_RDOVAE_CONV, lib.DC_RDOVAE_CONV)
 SLOT_NAMES = {slot: name for name, (slot, _, _) in ARCHITECTURE.items()}
 FLOAT_LAYERS = ("dec_hidden_init", "dec_dense1")
-ARITHMETIC = ("fixed", "exact")
-#: The reference's features are libopus's bit for bit; "fixed" is the faster fixed-point path.
+ARITHMETIC = ("exact", "softfloat")
+#: The reference's features are libopus's bit for bit in either arithmetic.
 DEFAULT_ARITH = "exact"
 
 _EXACT_SLOT_NAMES = {**SLOT_NAMES, lib.DC_RDOVAE_EXACT_SLOT_SCALES: "quantizer scale tables"}
@@ -84,9 +59,8 @@ _REASONS = {
     lib.DC_RDOVAE_BAD_POINTER: "a required array is missing",
     lib.DC_RDOVAE_BAD_WEIGHTS: "weight count does not match the shape or sparse index",
     lib.DC_RDOVAE_BAD_INDEX: "sparse index table malformed or outside the inputs",
-    lib.DC_RDOVAE_BAD_SCALE: "scale outside the supported range",
-    lib.DC_RDOVAE_BAD_RANGE: "weights, scale or bias too large for the fixed-point headroom",
-    lib.DC_RDOVAE_BAD_FRAC: "float-layer fraction bits outside 32..48",
+    lib.DC_RDOVAE_BAD_SCALE: "quantizer scale outside 0..255",
+    lib.DC_RDOVAE_BAD_RANGE: "a float not finite, or an int8 row past the exactness bound (128 * sum|w| < 2^24)",
 }
 _ERRORS = {
     lib.DC_RDOVAE_ERR_MODEL: "model not checked",
@@ -110,43 +84,6 @@ def _shape_error(layer: str, msg: str) -> ModelError:
 
 
 # ---------------------------------------------------------------- load-time conversions
-
-def scale_to_fixed(scale: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """float32 scales -> (mant int64, shift int32) with scale == mant * 2**-(32 + shift) exactly.
-
-    shift is 0..62; a scale too large for shift 0 keeps shift 0 and a shifted mantissa
-    (the C check bounds it), a scale below 2**-94 is rounded at shift 62.
-    """
-    s = np.asarray(scale, dtype=np.float32).astype(np.float64)
-    if not np.all(np.isfinite(s)):
-        raise ValueError("scale not finite")
-    m, e = np.frexp(s)                             # s = m * 2^e, 0.5 <= |m| < 1 (or 0)
-    mant = (m * (1 << 24)).astype(np.int64)         # exact: float32 has a 24-bit significand
-    shift = -(e.astype(np.int64) - 24 + 32)         # s * 2^32 = mant * 2^-shift
-    mant_out = np.empty_like(mant)
-    shift_out = np.empty(mant.shape, dtype=np.int32)
-    for i, (mv, sv) in enumerate(zip(mant.tolist(), shift.tolist())):
-        if mv == 0:
-            mv, sv = 0, 0
-        elif sv < 0:
-            if abs(mv) >= 1 << (62 + sv):
-                raise ValueError(f"scale {s[i]!r} too large")
-            mv, sv = mv << -sv, 0
-        elif sv > 62:
-            d = 1 << (sv - 62)
-            mv, sv = (mv + d // 2) // d if mv > 0 else -((-mv + d // 2) // d), 62
-        mant_out[i] = mv
-        shift_out[i] = sv
-    return mant_out, shift_out
-
-
-def to_q(values: np.ndarray, frac: int) -> np.ndarray:
-    """Round float values to int64 Q(frac), nearest, ties to even (exact float64 scaling)."""
-    v = np.ldexp(np.asarray(values, dtype=np.float64), frac)
-    if not np.all(np.abs(v) < 2.0 ** 62):
-        raise ValueError("value too large for Q format")
-    return np.rint(v).astype(np.int64)
-
 
 def _array(model: Any, layer: str, spec: dict, key: str) -> np.ndarray | None:
     name = spec.get(key)
@@ -172,9 +109,8 @@ def _sparse_blocks(idx: np.ndarray, nin: int, nout: int, layer: str) -> int:
     return total
 
 
-def _qlayer_arrays(model: Any, layer: str, fixed: bool = True) -> dict[str, np.ndarray]:
-    """The integer arrays of an int8 layer, shape-checked against the architecture
-    (``fixed=False``: without the fixed-point scale and bias, for the exact core)."""
+def _qlayer_arrays(model: Any, layer: str) -> dict[str, np.ndarray]:
+    """The integer arrays of an int8 layer, shape-checked against the architecture."""
     spec = model.decoder_layers.get(layer)
     if spec is None:
         raise _shape_error(layer, "missing from the model")
@@ -221,15 +157,7 @@ def _qlayer_arrays(model: Any, layer: str, fixed: bool = True) -> dict[str, np.n
     bias = np.asarray(bias).ravel()
     if bias.size != nout:
         raise _shape_error(layer, f"{bias.size} biases, expected {nout}")
-    if not fixed:
-        return {"weights": weights, "idx": idx, "nb_inputs": nin, "nb_outputs": nout}
-    try:
-        mant, shift = scale_to_fixed(scale)
-        bias_q = to_q(bias.astype(np.float32), PRE_Q)
-    except ValueError as e:
-        raise _shape_error(layer, str(e)) from None
-    return {"weights": weights, "idx": idx, "bias": bias_q, "scale_mant": mant, "scale_shift": shift,
-            "nb_inputs": nin, "nb_outputs": nout}
+    return {"weights": weights, "idx": idx, "nb_inputs": nin, "nb_outputs": nout}
 
 
 def _float_layer(model: Any, layer: str) -> tuple[dict, int, int, np.ndarray]:
@@ -252,35 +180,6 @@ def _float_layer(model: Any, layer: str) -> tuple[dict, int, int, np.ndarray]:
     return spec, nin, nout, fw
 
 
-def _flayer_arrays(model: Any, layer: str, scales: np.ndarray) -> dict[str, Any]:
-    """Per-level fixed-point weights of a float layer on dequantized inputs (see module doc)."""
-    spec, nin, nout, fw = _float_layer(model, layer)
-    bias = _array(model, layer, spec, "bias")
-    bias = np.zeros(nout, np.float32) if bias is None else np.asarray(bias).ravel()
-    if bias.size != nout:
-        raise _shape_error(layer, f"{bias.size} biases, expected {nout}")
-    w = fw.astype(np.float64).reshape(nin, nout).T          # libopus sgemv: w[j*nout + i]
-    if not (np.all(np.isfinite(w)) and np.all(np.isfinite(bias))):
-        raise _shape_error(layer, "weights not finite")
-    nq = scales.shape[1]
-    s = scales.astype(np.float64)
-    s[s == 0] = 1.0                                           # libopus: scale 0 counts as 1
-    v = (w[None, :, :nq] * 256.0) / s[:, None, :]             # [level][out][in]
-    b = np.broadcast_to(bias.astype(np.float32).astype(np.float64), (LEVELS, nout)).copy()
-    if nin == nq + 1:                                         # dec_dense1: level input l/8 - 1
-        b += w[None, :, nq] * (np.arange(LEVELS, dtype=np.float64)[:, None] / 8.0 - 1.0)
-    elif nin != nq:
-        raise _shape_error(layer, f"{nin} inputs for {nq} quantized values")
-    for frac in range(MAX_FRAC, PRE_Q - 1, -1):
-        vq = np.rint(np.ldexp(v, frac))
-        bq = np.rint(np.ldexp(b, frac))
-        if np.abs(vq).sum(axis=2).max() < _W_SUM_LIMIT and np.abs(bq).max() < _BIAS_LIMIT:
-            return {"w": np.ascontiguousarray(vq.astype(np.int64).reshape(-1)),
-                    "bias": np.ascontiguousarray(bq.astype(np.int64).reshape(-1)),
-                    "frac": frac, "nb_inputs": nq, "nb_outputs": nout}
-    raise _shape_error(layer, f"weights too large for a Q{PRE_Q} fixed-point accumulation")
-
-
 def _f32_bits(values: np.ndarray) -> np.ndarray:
     """float32 values -> their bit patterns (uint32), unchanged."""
     a = np.asarray(values)
@@ -300,8 +199,8 @@ def _exact_flayer_arrays(model: Any, layer: str) -> dict[str, Any]:
 
 
 def _exact_qlayer_arrays(model: Any, layer: str) -> dict[str, Any]:
-    """An int8 layer for the exact core: the fixed core's weights and index, scale and bias as bits."""
-    arrays = _qlayer_arrays(model, layer, fixed=False)
+    """An int8 layer for the C core: weights and index in its layout, scale and bias as bits."""
+    arrays = _qlayer_arrays(model, layer)
     spec = model.decoder_layers[layer]
     scale = np.asarray(_array(model, layer, spec, "scale"))
     bias = _array(model, layer, spec, "bias")
@@ -317,8 +216,7 @@ def _exact_qlayer_arrays(model: Any, layer: str) -> dict[str, Any]:
 class RdovaeDecoder:
     """RDOVAE decoder for one model (``reference.model.load_model()`` by default).
 
-    ``arith``: ``"exact"`` (default: libopus's float32 features bit for bit, by integer
-    soft-float) or ``"fixed"`` (the faster fixed-point core); see the module doc.
+    ``arith``: one of ``ARITHMETIC`` (see the module doc); the features are libopus's bit for bit.
     ``core`` is the compiled C core to use (any module with ``ffi`` and ``lib`` built from
     ``csrc/``, e.g. by ``build_core.make_builder`` with other compiler flags); default: the
     installed ``dredconf.reference._core``.
@@ -343,25 +241,10 @@ class RdovaeDecoder:
                              f"expected ({LEVELS}, {LATENT_DIM}) and ({LEVELS}, {STATE_DIM})", rule="model-shape")
         self.model = model
         self._keep: list[Any] = []
-        self.fracs: dict[str, int] = {}
-        if arith == "exact":
-            self._init_exact(latent_scale, state_scale)
-            return
-        self._m = self._ffi.new("dc_rdovae_model *")
-        for name, (slot, _, _) in ARCHITECTURE.items():
-            if name in FLOAT_LAYERS:
-                scales = state_scale if name == "dec_hidden_init" else latent_scale
-                arrays = _flayer_arrays(model, name, scales)
-                self.fracs[name] = arrays["frac"]
-                self._set_flayer(self._slot_struct(slot), arrays)
-            else:
-                self._set_qlayer(self._slot_struct(slot), _qlayer_arrays(model, name))
-        if self._lib.dc_rdovae_model_check(self._m) != lib.DC_RDOVAE_OK:
-            raise self.check_error()
+        self._init_exact(latent_scale, state_scale)
 
     # -- building the C struct
     def _init_exact(self, latent_scale: np.ndarray, state_scale: np.ndarray) -> None:
-        self._m = None
         self._x = x = self._ffi.new("dc_rdovae_exact_model *")
         scales = {}
         for key, table in (("state_scale", state_scale), ("latent_scale", latent_scale)):
@@ -391,12 +274,11 @@ class RdovaeDecoder:
         if self._lib.dc_rdovae_exact_check(x) != lib.DC_RDOVAE_OK:
             raise self.check_error()
 
-    def _slot_struct(self, slot: int, m: Any = None):
-        m = self._m if m is None else m
-        fixed = {lib.DC_RDOVAE_SLOT_HIDDEN_INIT: m.hidden_init, lib.DC_RDOVAE_SLOT_DENSE1: m.dense1,
+    def _slot_struct(self, slot: int, m: Any):
+        named = {lib.DC_RDOVAE_SLOT_HIDDEN_INIT: m.hidden_init, lib.DC_RDOVAE_SLOT_DENSE1: m.dense1,
                  lib.DC_RDOVAE_SLOT_GRU_INIT: m.gru_init, lib.DC_RDOVAE_SLOT_OUTPUT: m.output}
-        if slot in fixed:
-            return fixed[slot]
+        if slot in named:
+            return named[slot]
         for base, arr in ((lib.DC_RDOVAE_SLOT_GRU_INPUT, m.gru_input), (lib.DC_RDOVAE_SLOT_GRU_RECURRENT, m.gru_recurrent),
                           (lib.DC_RDOVAE_SLOT_GLU, m.glu), (lib.DC_RDOVAE_SLOT_CONV_DENSE, m.conv_dense),
                           (lib.DC_RDOVAE_SLOT_CONV, m.conv)):
@@ -410,44 +292,16 @@ class RdovaeDecoder:
         self._keep.append((a, p))
         return p
 
-    def _set_qlayer(self, l, arrays: dict[str, np.ndarray]) -> None:
-        l.nb_inputs = arrays["nb_inputs"]
-        l.nb_outputs = arrays["nb_outputs"]
-        l.weights = self._ptr("int16_t[]", arrays["weights"])
-        l.nb_weights = arrays["weights"].size
-        l.idx = self._ptr("int32_t[]", arrays["idx"])
-        l.nb_idx = arrays["idx"].size
-        l.bias = self._ptr("int64_t[]", arrays["bias"])
-        l.scale_mant = self._ptr("int64_t[]", arrays["scale_mant"])
-        l.scale_shift = self._ptr("int32_t[]", arrays["scale_shift"])
-
-    def _set_flayer(self, l, arrays: dict[str, Any]) -> None:
-        l.nb_inputs = arrays["nb_inputs"]
-        l.nb_outputs = arrays["nb_outputs"]
-        l.nb_levels = LEVELS
-        l.frac = arrays["frac"]
-        l.w = self._ptr("int64_t[]", arrays["w"])
-        l.bias = self._ptr("int64_t[]", arrays["bias"])
-
     def check_error(self) -> ModelError:
-        m = self._x if self.arith == "exact" else self._m
+        m = self._x
         name = _EXACT_SLOT_NAMES.get(m.check_slot, f"slot {m.check_slot}")
         row = f", row {m.check_row}" if m.check_row >= 0 else ""
         reason = _REASONS.get(m.check_reason, f"reason {m.check_reason}")
         return ModelError(f"RDOVAE decoder layer {name}{row}: {reason}", rule="model-shape")
 
     @property
-    def c_model(self):
-        """The checked ``dc_rdovae_model *`` (for the per-layer entry points in tests); fixed mode."""
-        if self._m is None:
-            raise ValueError("this decoder was built with arith='exact'; see c_exact_model")
-        return self._m
-
-    @property
     def c_exact_model(self):
-        """The checked ``dc_rdovae_exact_model *``; exact mode."""
-        if self.arith != "exact":
-            raise ValueError("this decoder was built with arith='fixed'")
+        """The checked ``dc_rdovae_exact_model *`` (for the per-layer entry points in tests)."""
         return self._x
 
     # -- decoding
@@ -472,33 +326,21 @@ class RdovaeDecoder:
             raise ValueError(f"q0 {q0} or a level in {lev.tolist()} outside 0..{LEVELS - 1}")
         return st, np.ascontiguousarray(lat.reshape(-1)), lev, n
 
-    def _decode_core(self, fn, m, dtype, q0: int, state, latents, levels) -> np.ndarray:
-        """Runs one C core's decode; its output words reshaped (4n, 20), fec_features order."""
+    def decode_exact(self, q0: int, state: Sequence[int], latents: Any, levels: Sequence[int]) -> np.ndarray:
+        """Features as float32 bit patterns (uint32), shape (4n, 20), fec_features order;
+        ``.view(np.float32)`` gives libopus's features."""
         st, lat, lev, n = self._arguments(q0, state, latents, levels)
-        out = np.zeros(n * lib.DC_RDOVAE_OUT_PER_LATENT, dtype=dtype)
+        out = np.zeros(n * lib.DC_RDOVAE_OUT_PER_LATENT, dtype=np.uint32)
         buf = self._ffi.from_buffer
-        ctype = "int32_t[]" if dtype == np.int32 else "uint32_t[]"
-        rc = fn(m, buf("int32_t[]", st), int(q0), buf("int32_t[]", lat), buf("int32_t[]", lev), n,
-                buf(ctype, out), out.size)
+        rc = self._lib.dc_rdovae_exact_decode(self.c_exact_model, buf("int32_t[]", st), int(q0), buf("int32_t[]", lat),
+                                              buf("int32_t[]", lev), n, buf("uint32_t[]", out), out.size)
         if rc != lib.DC_RDOVAE_OK:
             raise ValueError(f"RDOVAE decode: {_ERRORS.get(rc, rc)}")
         return out.reshape(n * FRAMES_PER_LATENT, NUM_FEATURES)
 
-    def decode_fixed(self, q0: int, state: Sequence[int], latents: Any, levels: Sequence[int]) -> np.ndarray:
-        """Features as the fixed core computes them: int32 Q20, shape (4n, 20), fec_features order."""
-        return self._decode_core(self._lib.dc_rdovae_decode, self.c_model, np.int32, q0, state, latents, levels)
-
-    def decode_exact(self, q0: int, state: Sequence[int], latents: Any, levels: Sequence[int]) -> np.ndarray:
-        """Features as the exact core computes them: float32 bit patterns (uint32), shape (4n, 20),
-        fec_features order; ``.view(np.float32)`` gives libopus's features."""
-        return self._decode_core(self._lib.dc_rdovae_exact_decode, self.c_exact_model, np.uint32,
-                                 q0, state, latents, levels)
-
     def decode_integers(self, q0: int, state: Sequence[int], latents: Any, levels: Sequence[int]) -> np.ndarray:
         """Features as float32, shape (4n, 20), libopus fec_features order (row 0 newest)."""
-        if self.arith == "exact":
-            return self.decode_exact(q0, state, latents, levels).view(np.float32)
-        return to_float(self.decode_fixed(q0, state, latents, levels))
+        return self.decode_exact(q0, state, latents, levels).view(np.float32)
 
     def decode(self, payload: DredLatents) -> np.ndarray:
         """Features of a decoded DRED payload: float32 (4*latent_count, 20), newest frame first."""
@@ -515,11 +357,6 @@ class RdovaeDecoder:
         lat = _int32_array(latents, "latents")
         n = 0 if lat.size == 0 else lat.shape[0]
         return self.decode_integers(q0, state, lat, [int(q0)] * n)[::-1].copy()
-
-
-def to_float(features_q20: np.ndarray) -> np.ndarray:
-    """Q20 int32 -> float32 (exact in float64, one rounding to float32)."""
-    return (np.asarray(features_q20, dtype=np.float64) / (1 << FEAT_Q)).astype(np.float32)
 
 
 def _int32_array(values: Any, what: str) -> np.ndarray:

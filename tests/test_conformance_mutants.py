@@ -45,7 +45,7 @@ def test_honest_reference_passes_everything(vectors_dir, model_dir):
         for layer in LAYERS:
             assert r.layers[layer].verdict is Verdict.PASS, (r.name, layer, r.layers[layer].first)
             assert r.layers[layer].tested == r.packet_count and not r.layers[layer].skipped
-        assert r.layers[Layer.FEATURES].score.tot < 0.05  # the fixed-point reference is far inside the tolerance
+        assert r.layers[Layer.FEATURES].score.tot == 0  # the reference is libopus bit for bit
 
 
 @pytest.mark.parametrize("name", list(MUTANTS))

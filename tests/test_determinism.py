@@ -1,15 +1,12 @@
-"""The RDOVAE decoder gives the same bits under any compiler flags, in both arithmetic modes.
+"""The RDOVAE decoder gives the same bits under any compiler flags.
 
 The C core is built again from the same sources with ``build_core.make_builder`` under
 other flags (-O0; -O3 -march=native; the portable int8 kernel instead of the SSE2 one;
 clang when it is installed), each build decodes the integer payloads of the four shared
-vectors, and the SHA-256 of all the feature bytes must be the same for every build, for
-the installed module, and equal to the hash recorded below (computed on x86-64 with gcc;
-any platform must reproduce it):
-
-* fixed mode: int32 Q20 features, little-endian;
-* exact mode: float32 features as little-endian bit patterns; these are libopus's own
-  features, so the hash is also the hash of the expected features in the shared vectors.
+vectors, and the SHA-256 of all the feature bytes (float32 bit patterns, little-endian)
+must be the same for every build, for the installed module, and equal to the hash recorded
+below; these are libopus's own features, so the hash is also the hash of the expected
+features in the shared vectors.
 """
 from __future__ import annotations
 
@@ -30,9 +27,8 @@ from conftest import STREAMS
 pytestmark = [pytest.mark.shared, pytest.mark.slow]
 
 REFERENCE_DIR = Path(R.__file__).resolve().parent
-#: SHA-256 of the Q20 features of every DRED packet with latents in S1, S2, S3, SYN (in that order).
-FEATURES_SHA256 = "46a06ac545cbac5d87401078cb48b470c26c869568bfbbb3f4ff056697705e30"
-#: The same for the exact mode's float32 bit patterns (== libopus's expected features).
+#: SHA-256 of the float32 features of every DRED packet with latents in S1, S2, S3, SYN (in that order)
+#: (== libopus's expected features).
 EXACT_FEATURES_SHA256 = "331152f203ac1c1764b14cdd8f05a62e0350092a2672226f0f1c606ac7486fa0"
 
 BUILDS = {
@@ -84,11 +80,10 @@ def _payloads(ground_truth):
 
 
 def _features_sha256(decoder: R.RdovaeDecoder, ground_truth) -> str:
-    """The core's output words over every payload: Q20 int32 (fixed) or float32 bit patterns (exact)."""
-    decode, word = (decoder.decode_exact, "<u4") if decoder.arith == "exact" else (decoder.decode_fixed, "<i4")
+    """The core's output words over every payload: float32 bit patterns."""
     h = hashlib.sha256()
     for d in _payloads(ground_truth):
-        h.update(decode(d["q0"], d["state"], d["latents"], d["levels"]).astype(word).tobytes())
+        h.update(decoder.decode_exact(d["q0"], d["state"], d["latents"], d["levels"]).astype("<u4").tobytes())
     return h.hexdigest()
 
 
@@ -102,17 +97,8 @@ def _expected_sha256(ground_truth) -> str:
 
 
 @pytest.fixture(scope="module")
-def installed_hash(model, ground_truth):
-    return _features_sha256(R.RdovaeDecoder(model, arith="fixed"), ground_truth)
-
-
-@pytest.fixture(scope="module")
 def installed_exact_hash(model, ground_truth):
     return _features_sha256(R.RdovaeDecoder(model, arith="exact"), ground_truth)
-
-
-def test_installed_core_matches_recorded_hash(installed_hash):
-    assert installed_hash == FEATURES_SHA256
 
 
 def test_installed_exact_core_is_libopus(installed_exact_hash, ground_truth):
@@ -121,12 +107,10 @@ def test_installed_exact_core_is_libopus(installed_exact_hash, ground_truth):
 
 
 @pytest.mark.parametrize("name", list(BUILDS))
-def test_same_bits_under_other_flags(name, model, ground_truth, installed_hash, installed_exact_hash, tmp_path):
+def test_same_bits_under_other_flags(name, model, ground_truth, installed_exact_hash, tmp_path):
     mod = _build(name, BUILDS[name], tmp_path)
-    expect_simd = "-DDC_RDOVAE_NO_SIMD" not in BUILDS[name] and mod.lib.dc_rdovae_simd() == 1
-    assert mod.lib.dc_rdovae_simd() == (1 if expect_simd else 0)
-    assert mod.lib.dc_rdovae_exact_simd() == mod.lib.dc_rdovae_simd()
-    assert _features_sha256(R.RdovaeDecoder(model, core=mod, arith="fixed"), ground_truth) == installed_hash
+    if "-DDC_RDOVAE_NO_SIMD" in BUILDS[name]:
+        assert mod.lib.dc_rdovae_exact_simd() == 0
     assert _features_sha256(R.RdovaeDecoder(model, core=mod, arith="exact"), ground_truth) == installed_exact_hash
 
 
@@ -142,19 +126,13 @@ def _clang() -> str | None:
                     reason="a clang-sanitized module cannot load beside gcc's sanitizer runtime")
 @pytest.mark.parametrize("flags", [["-O0"], ["-O3", "-march=native"], ["-O2", "-DDC_RDOVAE_NO_SIMD"]],
                          ids=["O0", "O3_native", "portable"])
-def test_same_bits_with_clang(flags, model, ground_truth, installed_hash, installed_exact_hash, tmp_path):
+def test_same_bits_with_clang(flags, model, ground_truth, installed_exact_hash, tmp_path):
     mod = _build("clang_" + "_".join(f.strip("-=").replace("=", "_") for f in flags), flags, tmp_path, cc=_clang())
-    assert _features_sha256(R.RdovaeDecoder(model, core=mod, arith="fixed"), ground_truth) == installed_hash
     assert _features_sha256(R.RdovaeDecoder(model, core=mod, arith="exact"), ground_truth) == installed_exact_hash
 
 
 def test_decoding_twice_gives_the_same_bits(model, ground_truth):
-    dec = R.RdovaeDecoder(model, arith="fixed")
     d = next(p["dred"] for p in ground_truth["SYN"][1] if p["dred"] and p["dred"]["latent_count"] == 26)
-    a = dec.decode_fixed(d["q0"], d["state"], d["latents"], d["levels"])
-    dec.decode_fixed(0, [7] * 50, np.ones((3, 25), np.int32), [1, 2, 3])      # no state leaks between calls
-    assert np.array_equal(a, dec.decode_fixed(d["q0"], d["state"], d["latents"], d["levels"]))
-    assert np.array_equal(a, R.RdovaeDecoder(model, arith="fixed").decode_fixed(d["q0"], d["state"], d["latents"], d["levels"]))
     x = R.RdovaeDecoder(model, arith="exact")
     a = x.decode_exact(d["q0"], d["state"], d["latents"], d["levels"])
     x.decode_exact(0, [7] * 50, np.ones((3, 25), np.int32), [1, 2, 3])

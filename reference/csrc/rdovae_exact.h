@@ -38,7 +38,6 @@
    normal float there; it was checked equal to the general soft-float form for every float32
    in that range, and tests/test_rdovae_exact.py samples it.  The soft-float itself matches
    the hardware on 200 million random operand pairs per operation (and the unit tests).
-   Speed: about 3 ms per 26-latent payload on x86-64 (the fixed core: about 0.7 ms).
 
    Beyond a checked model (every float finite) nothing is assumed about the integers: any
    int32 q is dequantized and run exactly as libopus would on x86-64.  Past |x| ~ 2.3e9 a
@@ -70,8 +69,8 @@ typedef struct {
     const uint32_t *bias;       /* float32 bits [nb_outputs], or NULL: no bias */
 } dc_rdovae_exact_flayer;
 
-/* An int8 layer: weights and sparse index as in rdovae.h's dc_rdovae_qlayer (blocks of 8
-   outputs x 4 inputs, reordered by input pairs, int8 values held in int16). */
+/* An int8 layer: libopus's blocks of 8 outputs x 4 inputs with a sparse index (sparse8x4.h), each
+   block reordered by input pairs, int8 values held in int16. */
 typedef struct {
     int32_t nb_inputs;
     int32_t nb_outputs;
@@ -103,7 +102,10 @@ typedef struct {
 
 int dc_rdovae_exact_check(dc_rdovae_exact_model *m);
 
-/* As dc_rdovae_decode (rdovae.h), but features are float32 bit patterns, exactly libopus's. */
+/* The whole decoder.  state: 50 ints at level q0; latents: n x 25 ints, newest first;
+   levels: n ints (each latent's quantizer level; libopus's standalone format uses q0 for all);
+   features: features_len >= 80*n float32 bit patterns, libopus's, in its fec_features order.
+   On error nothing is written. */
 int dc_rdovae_exact_decode(const dc_rdovae_exact_model *m, const int32_t *state, int32_t q0,
                            const int32_t *latents, const int32_t *levels, int32_t n,
                            uint32_t *features, int32_t features_len);

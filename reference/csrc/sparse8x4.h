@@ -1,5 +1,5 @@
-/* libopus's int8 block-sparse weight layout (dnn/vec.h sparse_cgemv8x4), shared by the fixed
-   and the exact RDOVAE cores: its check and its exact integer kernel, written once.
+/* libopus's int8 block-sparse weight layout (dnn/vec.h sparse_cgemv8x4): its check and its
+   exact integer kernel.
 
    Layout: per group of 8 outputs, idx holds a block count, then that many input positions
    (multiples of 4); each block is 32 int8 values held in int16, w[16p + 2k + t] being output
