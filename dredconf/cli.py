@@ -177,7 +177,12 @@ def model_info(model_path, as_json):
         m = load_model(model_path, parts=("stats", "decoder"))
     except DredconfError as e:
         raise click.ClickException(str(e)) from None
+    from dredconf.reference.rdovae import platform_check
+
     info = m.info()
+    check = platform_check()   # the C core's self-check: whether "exact" runs on the hardware here
+    info["exact arithmetic"] = {"hardware float": check["hardware_float"], "kernels": check["simd"],
+                                "self-check failures": "; ".join(check["failures"]) or "none"}
     if as_json:
         click.echo(json.dumps(info, indent=2, default=str))
         return

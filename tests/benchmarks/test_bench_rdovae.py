@@ -36,20 +36,20 @@ def test_bench_rdovae_26_latents(benchmark, model, ground_truth, path, arith):
         st = np.ascontiguousarray(d["state"], dtype=np.int32)
         lat = np.ascontiguousarray(np.asarray(d["latents"], dtype=np.int32).reshape(-1))
         lev = np.ascontiguousarray(d["levels"], dtype=np.int32)
-        out = np.zeros(26 * 80, np.uint32)
-        fn, m, ctype = lib.dc_rdovae_exact_decode, dec.c_exact_model, "uint32_t[]"
-        args = (m, ffi.from_buffer("int32_t[]", st), d["q0"], ffi.from_buffer("int32_t[]", lat),
-                ffi.from_buffer("int32_t[]", lev), 26, ffi.from_buffer(ctype, out), out.size)
-        rc = benchmark(fn, *args)
+        out = np.zeros(26 * 80, np.float32)
+        args = (dec.c_model, {"exact": lib.DC_ARITH_EXACT, "softfloat": lib.DC_ARITH_SOFTFLOAT}[arith],
+                ffi.from_buffer("int32_t[]", st), d["q0"], ffi.from_buffer("int32_t[]", lat),
+                ffi.from_buffer("int32_t[]", lev), 26, ffi.from_buffer("float[]", out), out.size)
+        rc = benchmark(lib.dc_rdovae_decode, *args)
         assert rc == lib.DC_RDOVAE_OK
     else:
         f = benchmark(dec.decode_integers, d["q0"], d["state"], d["latents"], d["levels"])
         assert f.shape == (104, 20)
     median = benchmark.stats.stats.median
     benchmark.extra_info.update(arith=arith, latents=26, median_ms=median * 1e3, latents_per_second=26 / median,
-                                simd_kernel=bool(lib.dc_rdovae_exact_simd()))
+                                runs=dec.runs)
     print(f"{arith} {path}: median {median * 1e3:.3f} ms per 26-latent payload, {26 / median:.0f} latents/s "
-          f"({'SSE2' if lib.dc_rdovae_exact_simd() else 'portable'} int8 kernel)")
+          f"({dec.runs})")
     if path == "c_core":
         # generous against a loaded machine; the target itself is TARGET_SECONDS
         assert median < 3 * TARGET_SECONDS[arith]
