@@ -167,11 +167,11 @@ def _burst_json(b) -> dict:
 @click.option("--json", "as_json", is_flag=True, help="Print the ground-truth JSON schema, with features.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write features as raw float32 rows (20 each), packet after packet.")
 @click.option("--model", help=MODEL_HELP)
-@click.option("--arith", type=click.Choice(["exact", "fixed"]), default="exact", show_default=True,
-              help="exact: libopus's float32 features bit for bit (integer soft-float); fixed: the faster fixed-point path.")
+@click.option("--arith", type=click.Choice(["exact", "softfloat"]), default="exact", show_default=True,
+              help="Both give libopus's float32 features bit for bit; softfloat: integer arithmetic only.")
 def decode(file, hex_packet, packet, as_json, output, model, arith):
-    """Decode DRED features for every packet that carries DRED: a summary per packet, --json for the records with
-    features, -o for the raw float32 rows."""
+    """Decode DRED features (libopus's RDOVAE, bit for bit) for every packet that carries DRED: a summary per
+    packet, --json for the records with features, -o for the raw float32 rows."""
     from dredconf.conformance.cli import writable_path
 
     writable_path(output, "-o/--output")
@@ -299,12 +299,17 @@ def model_info(model_path, as_json):
         m = load_model(model_path, parts=("stats", "decoder"))
     except DredconfError as e:
         raise click.ClickException(str(e)) from None
+    from dredconf.reference.rdovae import platform_check
+
     info = m.info()
     info["model_id_is"] = ("SHA-256 of what `sha256sum dred_rdovae_dec_data.c dred_rdovae_stats_data.c` prints: the "
                            "normative decoder weights and entropy tables, as loaded")
     info["libopus_model"] = {"id": MODEL_SHA256[:8], "sha256": MODEL_SHA256,
                              "is": "SHA-256 of the model tarball libopus 1.6.1 pins (opus_data-<sha256>.tar.gz, "
                                    "dnn/download_model.sh): the README's a5177ec6"}
+    check = platform_check()   # the C core's self-check: whether "exact" runs on the hardware here
+    info["exact arithmetic"] = {"hardware float": check["hardware_float"], "kernels": check["simd"],
+                                "self-check failures": "; ".join(check["failures"]) or "none"}
     if as_json:
         click.echo(json.dumps(info, indent=2, default=str))
         return

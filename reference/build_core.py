@@ -1,8 +1,12 @@
 """cffi (API mode, out-of-line) builder for the reference C core.
 
-Every header in ``csrc/`` carries its public declarations between the markers
+Every public header in ``csrc/`` carries its declarations between the markers
 ``/* cdef begin */`` and ``/* cdef end */``: that block is both C and the cffi
-cdef, so the interface is written once. Extra compiler flags come from the
+cdef, so the interface is written once (headers without one are internal).
+The float code is compiled so that each C float operation is one IEEE binary32
+operation in the source's order (``-ffp-contract=off``, no fast-math, SSE2 math
+on 32-bit x86); the core checks at run time that the hardware agrees
+(``csrc/nnet.h``). Extra compiler flags come from the
 environment (``DREDCONF_CFLAGS``), which is how the determinism test and the
 sanitizer build compile the same sources differently. ``DREDCONF_SANITIZE=1`` is
 shorthand for ``SANITIZE_CFLAGS`` (AddressSanitizer + UndefinedBehaviorSanitizer,
@@ -13,16 +17,30 @@ one beside the normal module instead of replacing it).
 from __future__ import annotations
 
 import os
+import platform
 import re
 import shlex
+import struct
 from pathlib import Path
 
 from cffi import FFI
 
 CSRC = Path(__file__).resolve().parent / "csrc"
 MODULE = "dredconf.reference._core"
-# Integer-only core: strict ISO C, no fast-math, so every compiler gives the same bits.
-BASE_CFLAGS = ["-std=c99", "-O2", "-fno-fast-math", "-fwrapv", "-Wall", "-Wextra"]
+# Strict ISO C, no fast-math, no fused multiply-add: every float operation of the hardware path
+# (csrc/nnet_hw.c, nnet_x86.c) stays one separately rounded IEEE operation in the source's order,
+# so every compiler gives the same bits (the rest of the core is integer-only).
+BASE_CFLAGS = ["-std=c99", "-O2", "-fno-fast-math", "-ffp-contract=off", "-fwrapv", "-Wall", "-Wextra"]
+
+
+def _x87_host() -> bool:
+    """32-bit x86, where floats would go through the x87's extended precision unless SSE2 is asked for."""
+    return platform.machine().lower() in ("i386", "i486", "i586", "i686", "x86") or (
+        platform.machine().lower() in ("x86_64", "amd64") and struct.calcsize("P") == 4)
+
+
+if _x87_host():
+    BASE_CFLAGS += ["-msse2", "-mfpmath=sse"]
 # ASan + UBSan, every UBSan report fatal, frames kept for readable stacks; -fno-wrapv so that UBSan also
 # reports signed overflow, which the base flags' -fwrapv would define away (the core never overflows).
 SANITIZE_CFLAGS = ["-fsanitize=address,undefined", "-fno-sanitize-recover=undefined", "-fno-omit-frame-pointer",
@@ -31,7 +49,9 @@ _CDEF = re.compile(r"/\* cdef begin \*/(.*?)/\* cdef end \*/", re.S)
 
 
 def headers() -> list[Path]:
-    return sorted(CSRC.glob("*.h"))
+    """The headers with public declarations (internal ones, e.g. nnet_arith.h, and the .inc
+    sources compiled through nnet_soft.c / nnet_hw.c stay out of the module's own source)."""
+    return sorted(h for h in CSRC.glob("*.h") if _CDEF.search(h.read_text()))
 
 
 def sources() -> list[Path]:

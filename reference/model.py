@@ -42,6 +42,7 @@ from typing import Iterable, Iterator
 import numpy as np
 
 from dredconf.errors import ModelError
+from dredconf.reference._core import ffi, lib
 
 from .carray import CParseError, parse_arrays, parse_defines, parse_init, parse_weight_table
 
@@ -345,7 +346,10 @@ def _check_layer(where: Path, layer: str, spec: dict, arrays: dict[str, np.ndarr
         idx = arrays.get(spec["weights_idx"])
         if idx is None or idx.dtype != np.int32:
             fail(f"weights_idx array {spec['weights_idx']} missing or not int")
-        blocks = _sparse_blocks(idx, nin, nout, lambda msg: fail(f"weights_idx array {spec['weights_idx']}: {msg}"))
+        blocks = _sparse_blocks(idx, nin, nout)
+        if blocks < 0:
+            fail(f"weights_idx array {spec['weights_idx']}: not, per 8 outputs, a block count followed by that many "
+                 f"input positions (each a multiple of 4 below {nin - 3}), covering the {nout} outputs")
         nweights = SPARSE_BLOCK_SIZE * blocks
     weights = need("weights", nweights, np.int8)
     float_weights = need("float_weights", nweights, np.float32, optional=True)
@@ -358,22 +362,11 @@ def _check_layer(where: Path, layer: str, spec: dict, arrays: dict[str, np.ndarr
         fail("no weights at all")  # libopus would compute bias only; a normative layer never does
 
 
-def _sparse_blocks(idx: np.ndarray, nin: int, nout: int, fail) -> int:
-    """Blocks of a sparse index (per 8 outputs: count, then that many input positions); as find_idx_check."""
-    pos, total, remaining = 0, 0, nout
-    values = idx.tolist()
-    while pos < len(values):
-        n = values[pos]
-        starts = values[pos + 1:pos + 1 + n]
-        if n < 0 or len(starts) != n or any(s < 0 or s + 3 >= nin or s % 4 for s in starts):
-            fail(f"element {pos}: a block count not followed by that many input positions "
-                 f"(each a multiple of 4 below {nin - 3})")
-        pos += n + 1
-        total += n
-        remaining -= 8
-    if remaining != 0:
-        fail(f"covers {nout - remaining} outputs, the layer has {nout}")
-    return total
+def _sparse_blocks(idx: np.ndarray, nin: int, nout: int) -> int:
+    """Blocks of a sparse index (libopus find_idx_check), or -1: the C core's walk, the one the decoder's check uses."""
+    a = np.ascontiguousarray(idx.reshape(-1), dtype=np.int32)
+    bad = ffi.new("int32_t *")
+    return lib.dc_sparse_blocks(ffi.from_buffer("int32_t[]", a), a.size, nin, nout, bad)
 
 
 # ---------------------------------------------------------------- fetching

@@ -14,7 +14,7 @@ The dead-zone tables are encoder-side quantisation only and are not read here.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
@@ -77,11 +77,12 @@ def dred_level(q0: int, dQ: int, qmax: int, k: int) -> int:
     return q
 
 
-def _c_stats(stats: Any):
+def _c_stats(stats: Any, core: Any = None):
     """A ``dc_dred_stats`` filled from the stats object's tables (shape and range checked)."""
+    f = ffi if core is None else core.ffi
     if stats is None:
         raise ValueError("stats is required")
-    c = ffi.new("dc_dred_stats *")
+    c = f.new("dc_dred_stats *")
     for name, shape in STATS_TABLES.items():
         try:
             a = np.asarray(getattr(stats, name))
@@ -92,34 +93,36 @@ def _c_stats(stats: Any):
         if a.size and (a.min() < 0 or a.max() > 255):
             raise ValueError(f"stats.{name} is not 8-bit")
         data = np.ascontiguousarray(a.reshape(-1), dtype=np.uint8).tobytes()
-        ffi.memmove(getattr(c, name), data, len(data))
+        f.memmove(getattr(c, name), data, len(data))
     return c
 
 
+def _rows(out, n: int, core: Any = None) -> list[DredPayload]:
+    """The Python records of n filled ``dc_dred_payload`` structs (every field an int: read as int32 rows)."""
+    f = ffi if core is None else core.ffi
+    at = {k: f.offsetof("dc_dred_payload", k) // 4 for k in ("q0", "dQ", "extra_flag", "extra_offset", "offset", "qmax",
+                                                              "dred_offset", "frame_offset", "latent_count", "levels",
+                                                              "state", "latents", "field_start", "field_end", "bits_total")}
+    rows = np.frombuffer(f.buffer(out), dtype=np.int32).reshape(-1, f.sizeof("dc_dred_payload") // 4)[:n]
+    result = []
+    for r in rows.tolist():
+        k = r[at["latent_count"]]
+        starts = r[at["field_start"]:at["field_start"] + len(FIELD_NAMES)]
+        ends = r[at["field_end"]:at["field_end"] + len(FIELD_NAMES)]
+        lat = r[at["latents"]:at["latents"] + k * LATENT_DIM]
+        result.append(DredPayload(
+            q0=r[at["q0"]], dQ=r[at["dQ"]], extra_offset=r[at["extra_offset"]], offset=r[at["offset"]],
+            qmax=r[at["qmax"]], dred_offset=r[at["dred_offset"]], frame_offset=r[at["frame_offset"]], latent_count=k,
+            levels=r[at["levels"]:at["levels"] + k], state=r[at["state"]:at["state"] + STATE_DIM],
+            latents=[lat[i:i + LATENT_DIM] for i in range(0, len(lat), LATENT_DIM)],
+            fields={name: (a, b) for name, a, b in zip(FIELD_NAMES, starts, ends) if a >= 0},
+            bits_total=r[at["bits_total"]], extra_flag=bool(r[at["extra_flag"]])))
+    return result
+
+
 def _from_c(out) -> DredPayload:
-    """The Python record of a filled ``dc_dred_payload``."""
-    n = out.latent_count
-    fields = {
-        name: (out.field_start[i], out.field_end[i])
-        for i, name in enumerate(FIELD_NAMES)
-        if out.field_start[i] >= 0
-    }
-    return DredPayload(
-        q0=out.q0,
-        dQ=out.dQ,
-        extra_offset=out.extra_offset,
-        offset=out.offset,
-        qmax=out.qmax,
-        dred_offset=out.dred_offset,
-        frame_offset=out.frame_offset,
-        latent_count=n,
-        levels=list(out.levels[0:n]),
-        state=list(out.state[0:STATE_DIM]),
-        latents=[list(out.latents[k][0:LATENT_DIM]) for k in range(n)],
-        fields=fields,
-        bits_total=out.bits_total,
-        extra_flag=bool(out.extra_flag),
-    )
+    """The Python record of one filled ``dc_dred_payload``."""
+    return _rows(out, 1)[0]
 
 
 def _get(p: Any, name: str, default: Any = None) -> Any:
@@ -204,6 +207,38 @@ def decode_dred_payload(payload: bytes, frame_offset: int, stats: Any, max_laten
         raise ValueError(f"cannot decode DRED payload: {_ERRORS.get(ret, ret)} "
                          f"(frame_offset 0..{lib.DC_DRED_MAX_FRAME_OFFSET}, max_latents 0..{MAX_LATENTS})")
     return _from_c(out)
+
+
+def decode_dred_batch(payloads: Iterable[tuple[bytes, int]], stats: Any, max_latents: int = MAX_LATENTS, *,
+                      rdovae: Any = None, arith: int = 0, core: Any = None) -> tuple[list[DredPayload], np.ndarray | None]:
+    """Many DRED payloads (bytes after 'D' and the version, frame_offset) in one C call (``dc_dred_decode_many``).
+
+    Returns their integers, as ``decode_dred_payload`` gives them, and, when ``rdovae`` is a checked
+    ``dc_rdovae_model *`` (``RdovaeDecoder.decode_many`` passes its own, with ``arith``), their features:
+    float32 (n, 26*80), payload i's first ``80*latent_count`` values.  ``core``: the C core (default the installed one).
+    """
+    f, c = (ffi, lib) if core is None else (core.ffi, core.lib)
+    items = [(bytes(data), _int(fo, "frame_offset")) for data, fo in payloads]
+    n = len(items)
+    blob = b"".join(d for d, _ in items)
+    offsets = np.zeros(n + 1, np.int64)
+    offsets[1:] = np.cumsum([len(d) for d, _ in items])
+    frames = np.array([fo for _, fo in items] or [0], np.int32)
+    out = f.new("dc_dred_payload[]", max(n, 1))
+    feats = np.zeros((n, MAX_LATENTS * 80) if rdovae is not None else (1,), np.float32)
+    rc = c.dc_dred_decode_many(f.NULL if rdovae is None else rdovae, arith, _c_stats(stats, core), blob, len(blob),
+                               f.from_buffer("int64_t[]", offsets), f.from_buffer("int32_t[]", frames), n,
+                               _int(max_latents, "max_latents"), out, f.from_buffer("float[]", feats), feats.size)
+    if rc != 0:
+        raise ValueError(f"cannot decode DRED payloads: invalid argument (frame_offset 0..{lib.DC_DRED_MAX_FRAME_OFFSET}, "
+                         f"max_latents 0..{MAX_LATENTS}) or model ({rc})")
+    return _rows(out, n, core), (feats if rdovae is not None else None)
+
+
+def decode_dred_payloads(payloads: Iterable[tuple[bytes, int]], stats: Any,
+                         max_latents: int = MAX_LATENTS) -> list[DredPayload]:
+    """``decode_dred_payload`` for many (bytes, frame_offset) pairs, in one C call."""
+    return decode_dred_batch(payloads, stats, max_latents)[0]
 
 
 def encode_dred_payload(p: Any, stats: Any) -> bytes:

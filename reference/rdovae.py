@@ -1,45 +1,35 @@
-"""The RDOVAE decoder: DRED integers (state, latents, levels) -> features, integer arithmetic only.
+"""The RDOVAE decoder: DRED integers (state, latents, levels) -> libopus 1.6.1's float32 features, bit for bit.
 
-The per-packet computation is the C core, in one of two modes (below): exact (the default,
-``csrc/rdovae_exact.c``) or fixed point (``csrc/rdovae.c``, formats in ``csrc/rdovae.h``).
-This module converts the model's float32 numbers into the core's form once, at
-construction, and moves arrays in and out.
+The computation is the C core (``csrc/rdovae.h``, on the layers of ``csrc/nnet.h``): libopus's
+generic-C float32 operations in libopus's order, in one of two arithmetics (``ARITHMETIC``):
 
-Load-time conversions for the fixed-point core (all exact or correctly rounded in IEEE
-float64, so the same on every platform):
+* ``"exact"`` (default): hardware binary32, with SIMD kernels (SSE2, AVX2) where the CPU has
+  them; used while the core's self-check (``platform_check()``) finds the hardware gives the
+  soft-float's bits, else the soft-float runs in its place;
+* ``"softfloat"``: every float operation an integer soft-float, no float arithmetic at all.
 
-* int8 layers: libopus's blocks of 8 outputs x 4 inputs and sparse index table (a dense
-  layer gets the index listing every block), each block's 32 weights reordered by input
-  pairs and widened to int16 (the C kernel's layout, ``csrc/rdovae.h``); per-row scale, a float32,
-  written exactly as ``scale_mant * 2**-(32 + scale_shift)``; bias to Q32 (round to nearest).
-* float-weight layers (``dec_hidden_init`` on the state, ``dec_dense1`` on a latent):
-  the dequantisation ``q * 256 / scale_q8`` (scale 0 counts as 1) folded into the weights
-  for each of the 16 quantizer levels, ``V[l][i][j] = W[i][j] * 256 / scale[l][j]``, and
-  ``dec_dense1``'s level input ``W[i][25] * (l/8 - 1)`` folded into a per-level bias, all
-  in Q(frac) with the largest ``frac`` <= 48 the C accumulation allows (37 and 43 for the
-  libopus 1.6.1 model).
+Both give the same bits.  The model's arrays go to the C core as they are (int8 weights in
+libopus's block order, float32 scales, biases and weights, the sparse index, the quantizer
+scale tables); the core checks them (one check: ``dc_rdovae_check``) and this module turns its
+verdict into a ``ModelError``.
 
 Output: ``decode`` gives libopus's ``fec_features`` order (row 0 = newest 10 ms frame);
-``decode_standalone`` gives libopus ``fargan_demo -dred-decoding`` order (oldest first).
+``decode_standalone`` gives libopus ``fargan_demo -dred-decoding`` order (oldest first);
+``decode_many`` decodes many DRED payloads, integers and features, in one C call.
 
-Two arithmetic modes, ``RdovaeDecoder(model, arith=...)``:
-
-* ``"fixed"``: the fixed-point core above (the faster path); within a small fraction of libopus's
-  conformance thresholds, not bit-exact.
-* ``"exact"`` (default, ``DEFAULT_ARITH``): ``csrc/rdovae_exact.c``, libopus's generic-C float32 arithmetic in libopus's
-  order of operations, every float32 operation emulated by an integer soft-float
-  (``csrc/softfloat32.h``); its features are libopus's bit for bit.  Its model arrays are
-  the float32 numbers as bit patterns (``.view(np.uint32)``, no conversion at all), the
-  int8 weights and sparse index in the fixed core's layout, and the quantizer scale tables.
+``$DREDCONF_SIMD`` (``off``, ``sse2``, ``avx2`` or ``auto``, read at import) or ``set_simd``
+chooses the hardware kernels; ``off`` forces the portable C ones.
 """
 from __future__ import annotations
 
-from typing import Any, Protocol, Sequence
+import os
+from typing import Any, Iterable, Protocol, Sequence
 
 import numpy as np
 
 from dredconf.errors import ModelError
 from dredconf.reference._core import ffi, lib
+from dredconf.reference.payload import DredPayload, decode_dred_batch
 
 LEVELS = lib.DC_RDOVAE_LEVELS
 STATE_DIM = lib.DC_RDOVAE_STATE_DIM
@@ -48,45 +38,46 @@ NUM_FEATURES = lib.DC_RDOVAE_NUM_FEATURES
 FRAMES_PER_LATENT = lib.DC_RDOVAE_FRAMES_PER_LATENT
 MAX_LATENTS = lib.DC_RDOVAE_MAX_LATENTS
 STAGES = lib.DC_RDOVAE_STAGES
-ACT_Q = lib.DC_RDOVAE_ACT_Q      # activations: Q30 in int32
-PRE_Q = lib.DC_RDOVAE_PRE_Q      # linear outputs / pre-activations: Q32 in int64
-FEAT_Q = lib.DC_RDOVAE_FEAT_Q    # features: Q20 in int32
-MAX_FRAC = 48                    # float-layer fraction bits: at most (C: frac <= 48)
-_W_SUM_LIMIT = 1 << 44           # C: per row, sum |V| < 2^44 ...
-_BIAS_LIMIT = 1 << 60            # ... and |bias| < 2^60
 
-#: libopus layer name -> (C slot, nb_inputs, nb_outputs) of the fixed architecture
-#: (dnn/dred_rdovae_dec.c; SPEC-NOTES section 4).
-ARCHITECTURE: dict[str, tuple[int, int, int]] = {
-    "dec_hidden_init": (lib.DC_RDOVAE_SLOT_HIDDEN_INIT, STATE_DIM, lib.DC_RDOVAE_HIDDEN),
-    "dec_dense1": (lib.DC_RDOVAE_SLOT_DENSE1, LATENT_DIM + 1, lib.DC_RDOVAE_DENSE1),
-    "dec_gru_init": (lib.DC_RDOVAE_SLOT_GRU_INIT, lib.DC_RDOVAE_HIDDEN, lib.DC_RDOVAE_GRU_INIT),
-    "dec_output": (lib.DC_RDOVAE_SLOT_OUTPUT, lib.DC_RDOVAE_BUFFER, lib.DC_RDOVAE_OUT_PER_LATENT),
-}
-for _k in range(STAGES):
-    _in = lib.DC_RDOVAE_DENSE1 + _k * (lib.DC_RDOVAE_GRU + lib.DC_RDOVAE_CONV)
-    ARCHITECTURE[f"dec_gru{_k + 1}_input"] = (lib.DC_RDOVAE_SLOT_GRU_INPUT + _k, _in, 3 * lib.DC_RDOVAE_GRU)
-    ARCHITECTURE[f"dec_gru{_k + 1}_recurrent"] = (lib.DC_RDOVAE_SLOT_GRU_RECURRENT + _k, lib.DC_RDOVAE_GRU,
-                                                  3 * lib.DC_RDOVAE_GRU)
-    ARCHITECTURE[f"dec_glu{_k + 1}"] = (lib.DC_RDOVAE_SLOT_GLU + _k, lib.DC_RDOVAE_GRU, lib.DC_RDOVAE_GRU)
-    ARCHITECTURE[f"dec_conv_dense{_k + 1}"] = (lib.DC_RDOVAE_SLOT_CONV_DENSE + _k, _in + lib.DC_RDOVAE_GRU,
-                                               lib.DC_RDOVAE_CONV)
-    ARCHITECTURE[f"dec_conv{_k + 1}"] = (lib.DC_RDOVAE_SLOT_CONV + _k, 2 * lib.DC_RDOVAE_CONV, lib.DC_RDOVAE_CONV)
-SLOT_NAMES = {slot: name for name, (slot, _, _) in ARCHITECTURE.items()}
-FLOAT_LAYERS = ("dec_hidden_init", "dec_dense1")
-ARITHMETIC = ("fixed", "exact")
-#: The reference's features are libopus's bit for bit; "fixed" is the faster fixed-point path.
+_SLOT_GROUPS = {"dec_gru{}_input": lib.DC_RDOVAE_SLOT_GRU_INPUT, "dec_gru{}_recurrent": lib.DC_RDOVAE_SLOT_GRU_RECURRENT,
+                "dec_glu{}": lib.DC_RDOVAE_SLOT_GLU, "dec_conv_dense{}": lib.DC_RDOVAE_SLOT_CONV_DENSE,
+                "dec_conv{}": lib.DC_RDOVAE_SLOT_CONV}
+#: libopus layer name -> C slot (dnn/dred_rdovae_dec.c; SPEC-NOTES section 4).
+SLOTS: dict[str, int] = {"dec_hidden_init": lib.DC_RDOVAE_SLOT_HIDDEN_INIT, "dec_dense1": lib.DC_RDOVAE_SLOT_DENSE1,
+                         "dec_gru_init": lib.DC_RDOVAE_SLOT_GRU_INIT, "dec_output": lib.DC_RDOVAE_SLOT_OUTPUT,
+                         **{name.format(k + 1): base + k for name, base in _SLOT_GROUPS.items() for k in range(STAGES)}}
+SLOT_NAMES = {slot: name for name, slot in SLOTS.items()}
+
+
+def _shape(slot: int) -> tuple[int, int]:
+    nin, nout = ffi.new("int32_t *"), ffi.new("int32_t *")
+    lib.dc_rdovae_layer_shape(slot, nin, nout)
+    return nin[0], nout[0]
+
+
+#: libopus layer name -> (C slot, nb_inputs, nb_outputs) of the architecture, as the C core has it.
+ARCHITECTURE: dict[str, tuple[int, int, int]] = {name: (slot, *_shape(slot)) for name, slot in SLOTS.items()}
+ARITHMETIC = ("exact", "softfloat")
+#: The reference's features are libopus's bit for bit in either arithmetic.
 DEFAULT_ARITH = "exact"
+_ARITH = {"exact": lib.DC_ARITH_EXACT, "softfloat": lib.DC_ARITH_SOFTFLOAT}
+#: Hardware kernel levels, by the names ``set_simd`` and ``$DREDCONF_SIMD`` take.
+SIMD_LEVELS = {"off": lib.DC_SIMD_NONE, "sse2": lib.DC_SIMD_SSE2, "avx2": lib.DC_SIMD_AVX2}
+_CHECKS = {lib.DC_CHECK_EVAL_METHOD: "built with excess float precision (FLT_EVAL_METHOD != 0)",
+           lib.DC_CHECK_SCALAR: "hardware float differs from the soft-float",
+           lib.DC_CHECK_SSE2: "SSE2 kernels differ from the soft-float",
+           lib.DC_CHECK_AVX2: "AVX2 kernels differ from the soft-float",
+           lib.DC_CHECK_SOFTFLOAT: "the soft-float's results are not the recorded ones"}
 
-_EXACT_SLOT_NAMES = {**SLOT_NAMES, lib.DC_RDOVAE_EXACT_SLOT_SCALES: "quantizer scale tables"}
 _REASONS = {
-    lib.DC_RDOVAE_BAD_DIMS: "dimensions are not the architecture's",
-    lib.DC_RDOVAE_BAD_POINTER: "a required array is missing",
-    lib.DC_RDOVAE_BAD_WEIGHTS: "weight count does not match the shape or sparse index",
-    lib.DC_RDOVAE_BAD_INDEX: "sparse index table malformed or outside the inputs",
-    lib.DC_RDOVAE_BAD_SCALE: "scale outside the supported range",
-    lib.DC_RDOVAE_BAD_RANGE: "weights, scale or bias too large for the fixed-point headroom",
-    lib.DC_RDOVAE_BAD_FRAC: "float-layer fraction bits outside 32..48",
+    lib.DC_NN_BAD_DIMS: "dimensions are not the architecture's",
+    lib.DC_NN_BAD_POINTER: "weights or their scale missing",
+    lib.DC_NN_BAD_WEIGHTS: "weight count does not match the shape or sparse index",
+    lib.DC_NN_BAD_INDEX: "sparse index malformed or outside the inputs",
+    lib.DC_NN_BAD_SIZE: "bias or scale count is not the output count",
+    lib.DC_NN_BAD_RANGE: "a float not finite, or an int8 row past the exactness bound (128 * sum|w| < 2^24)",
+    lib.DC_NN_BAD_LAYOUT: "not in libopus's blocks of 8 outputs x 4 inputs (or sparse float weights)",
+    lib.DC_RDOVAE_BAD_SCALE: "quantizer scale tables missing or of the wrong size",
 }
 _ERRORS = {
     lib.DC_RDOVAE_ERR_MODEL: "model not checked",
@@ -94,6 +85,35 @@ _ERRORS = {
     lib.DC_RDOVAE_ERR_LEVEL: f"quantizer level outside 0..{LEVELS - 1}",
     lib.DC_RDOVAE_ERR_ARG: "bad argument",
 }
+
+
+def set_simd(level: str = "auto", core: Any = None) -> str:
+    """Chooses the hardware kernels (``SIMD_LEVELS`` or ``"auto"``: the best that passed the
+    self-check); returns the level in effect (a lower one when the CPU lacks the asked one)."""
+    c = lib if core is None else core.lib
+    if level != "auto" and level not in SIMD_LEVELS:
+        raise ValueError(f"SIMD level must be auto or one of {', '.join(SIMD_LEVELS)}, got {level!r}")
+    got = c.dc_nn_simd_select(-1 if level == "auto" else SIMD_LEVELS[level])
+    return next(name for name, v in SIMD_LEVELS.items() if v == got)
+
+
+def platform_check(core: Any = None) -> dict:
+    """The core's start-up self-check: whether ``exact`` runs on the hardware, and its kernels."""
+    c = lib if core is None else core.lib
+    bits = c.dc_nn_selfcheck()
+    names = {v: k for k, v in SIMD_LEVELS.items()}
+    return {"hardware_float": bool(c.dc_nn_hw_exact()), "simd": names[c.dc_nn_simd()],
+            "simd_available": names[c.dc_nn_simd_available()],
+            "failures": [msg for bit, msg in _CHECKS.items() if bits & bit]}
+
+
+def _simd_from_env() -> None:
+    level = os.environ.get("DREDCONF_SIMD", "").strip().lower()
+    if level:
+        set_simd(level)
+
+
+_simd_from_env()
 
 
 class DredLatents(Protocol):
@@ -109,216 +129,10 @@ def _shape_error(layer: str, msg: str) -> ModelError:
     return ModelError(f"RDOVAE decoder layer {layer}: {msg}", rule="model-shape")
 
 
-# ---------------------------------------------------------------- load-time conversions
-
-def scale_to_fixed(scale: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """float32 scales -> (mant int64, shift int32) with scale == mant * 2**-(32 + shift) exactly.
-
-    shift is 0..62; a scale too large for shift 0 keeps shift 0 and a shifted mantissa
-    (the C check bounds it), a scale below 2**-94 is rounded at shift 62.
-    """
-    s = np.asarray(scale, dtype=np.float32).astype(np.float64)
-    if not np.all(np.isfinite(s)):
-        raise ValueError("scale not finite")
-    m, e = np.frexp(s)                             # s = m * 2^e, 0.5 <= |m| < 1 (or 0)
-    mant = (m * (1 << 24)).astype(np.int64)         # exact: float32 has a 24-bit significand
-    shift = -(e.astype(np.int64) - 24 + 32)         # s * 2^32 = mant * 2^-shift
-    mant_out = np.empty_like(mant)
-    shift_out = np.empty(mant.shape, dtype=np.int32)
-    for i, (mv, sv) in enumerate(zip(mant.tolist(), shift.tolist())):
-        if mv == 0:
-            mv, sv = 0, 0
-        elif sv < 0:
-            if abs(mv) >= 1 << (62 + sv):
-                raise ValueError(f"scale {s[i]!r} too large")
-            mv, sv = mv << -sv, 0
-        elif sv > 62:
-            d = 1 << (sv - 62)
-            mv, sv = (mv + d // 2) // d if mv > 0 else -((-mv + d // 2) // d), 62
-        mant_out[i] = mv
-        shift_out[i] = sv
-    return mant_out, shift_out
-
-
-def to_q(values: np.ndarray, frac: int) -> np.ndarray:
-    """Round float values to int64 Q(frac), nearest, ties to even (exact float64 scaling)."""
-    v = np.ldexp(np.asarray(values, dtype=np.float64), frac)
-    if not np.all(np.abs(v) < 2.0 ** 62):
-        raise ValueError("value too large for Q format")
-    return np.rint(v).astype(np.int64)
-
-
-def _array(model: Any, layer: str, spec: dict, key: str) -> np.ndarray | None:
-    name = spec.get(key)
-    if name is None:
-        return None
-    return model.decoder_arrays.get(name)
-
-
-def _sparse_blocks(idx: np.ndarray, nin: int, nout: int, layer: str) -> int:
-    pos, total, rows = 0, 0, 0
-    values = idx.tolist()
-    while pos < len(values):
-        n = values[pos]
-        starts = values[pos + 1:pos + 1 + n]
-        if n < 0 or len(starts) != n or any(s < 0 or s + 3 >= nin or s % 4 for s in starts):
-            raise _shape_error(layer, f"sparse index element {pos}: not a count followed by that many "
-                                      f"input positions (multiples of 4 below {nin - 3})")
-        pos += n + 1
-        total += n
-        rows += 8
-    if rows != nout:
-        raise _shape_error(layer, f"sparse index covers {rows} outputs, the layer has {nout}")
-    return total
-
-
-def _qlayer_arrays(model: Any, layer: str, fixed: bool = True) -> dict[str, np.ndarray]:
-    """The integer arrays of an int8 layer, shape-checked against the architecture
-    (``fixed=False``: without the fixed-point scale and bias, for the exact core)."""
-    spec = model.decoder_layers.get(layer)
-    if spec is None:
-        raise _shape_error(layer, "missing from the model")
-    _, nin, nout = ARCHITECTURE[layer]
-    if (spec.get("nb_inputs"), spec.get("nb_outputs")) != (nin, nout):
-        raise _shape_error(layer, f"declared {spec.get('nb_inputs')}x{spec.get('nb_outputs')}, "
-                                  f"the decoder needs {nin}x{nout}")
-    if _array(model, layer, spec, "float_weights") is not None:
-        raise _shape_error(layer, "has float weights (libopus would use them instead of its int8 ones); "
-                                  "not supported")
-    if _array(model, layer, spec, "diag") is not None:
-        raise _shape_error(layer, "has a diag array; not supported")
-    w = _array(model, layer, spec, "weights")
-    scale = _array(model, layer, spec, "scale")
-    bias = _array(model, layer, spec, "bias")
-    if w is None or scale is None:
-        raise _shape_error(layer, "int8 weights or their scale missing")
-    w = np.asarray(w)
-    if w.dtype != np.int8:
-        raise _shape_error(layer, f"weights are {w.dtype}, expected int8")
-    w = w.ravel()
-    idx = _array(model, layer, spec, "weights_idx")
-    if nout % 8 or nin % 4:
-        raise _shape_error(layer, f"{nin}x{nout} does not fit libopus's blocks of 8 outputs x 4 inputs")
-    if idx is not None:
-        idx = np.ascontiguousarray(np.asarray(idx).ravel(), dtype=np.int32)
-        blocks = _sparse_blocks(idx, nin, nout, layer)
-        if w.size != 32 * blocks:
-            raise _shape_error(layer, f"{w.size} int8 weights, its sparse index needs {32 * blocks}")
-    else:
-        if w.size != nin * nout:
-            raise _shape_error(layer, f"{w.size} int8 weights, expected {nin * nout}")
-        # libopus cgemv8x4 stores a dense layer as [out/8][in/4][8][4] blocks: the sparse
-        # form with every column block present
-        per_group = [nin // 4] + list(range(0, nin, 4))
-        idx = np.array(per_group * (nout // 8), dtype=np.int32)
-    # each block [8 outputs k][4 inputs 2p+t] -> [p][k][t], widened to int16 (the C kernel's layout)
-    weights = np.ascontiguousarray(w.reshape(-1, 8, 2, 2).transpose(0, 2, 1, 3).reshape(-1).astype(np.int16))
-    scale = np.asarray(scale).ravel()
-    if scale.size != nout:
-        raise _shape_error(layer, f"{scale.size} scales, expected {nout}")
-    if bias is None:
-        bias = np.zeros(nout, np.float32)
-    bias = np.asarray(bias).ravel()
-    if bias.size != nout:
-        raise _shape_error(layer, f"{bias.size} biases, expected {nout}")
-    if not fixed:
-        return {"weights": weights, "idx": idx, "nb_inputs": nin, "nb_outputs": nout}
-    try:
-        mant, shift = scale_to_fixed(scale)
-        bias_q = to_q(bias.astype(np.float32), PRE_Q)
-    except ValueError as e:
-        raise _shape_error(layer, str(e)) from None
-    return {"weights": weights, "idx": idx, "bias": bias_q, "scale_mant": mant, "scale_shift": shift,
-            "nb_inputs": nin, "nb_outputs": nout}
-
-
-def _float_layer(model: Any, layer: str) -> tuple[dict, int, int, np.ndarray]:
-    """A float-weight layer's spec, shape and dense float32 weights, checked against the architecture."""
-    spec = model.decoder_layers.get(layer)
-    if spec is None:
-        raise _shape_error(layer, "missing from the model")
-    _, nin, nout = ARCHITECTURE[layer]
-    if (spec.get("nb_inputs"), spec.get("nb_outputs")) != (nin, nout):
-        raise _shape_error(layer, f"declared {spec.get('nb_inputs')}x{spec.get('nb_outputs')}, "
-                                  f"the decoder needs {nin}x{nout}")
-    if _array(model, layer, spec, "diag") is not None:
-        raise _shape_error(layer, "has a diag array; not supported")
-    fw = _array(model, layer, spec, "float_weights")
-    if fw is None:
-        raise _shape_error(layer, "float weights missing (an int8 version is not supported)")
-    fw = np.asarray(fw).ravel()
-    if fw.dtype != np.float32 or fw.size != nin * nout or _array(model, layer, spec, "weights_idx") is not None:
-        raise _shape_error(layer, f"float weights: {fw.size} {fw.dtype} values, expected {nin * nout} float32, dense")
-    return spec, nin, nout, fw
-
-
-def _flayer_arrays(model: Any, layer: str, scales: np.ndarray) -> dict[str, Any]:
-    """Per-level fixed-point weights of a float layer on dequantized inputs (see module doc)."""
-    spec, nin, nout, fw = _float_layer(model, layer)
-    bias = _array(model, layer, spec, "bias")
-    bias = np.zeros(nout, np.float32) if bias is None else np.asarray(bias).ravel()
-    if bias.size != nout:
-        raise _shape_error(layer, f"{bias.size} biases, expected {nout}")
-    w = fw.astype(np.float64).reshape(nin, nout).T          # libopus sgemv: w[j*nout + i]
-    if not (np.all(np.isfinite(w)) and np.all(np.isfinite(bias))):
-        raise _shape_error(layer, "weights not finite")
-    nq = scales.shape[1]
-    s = scales.astype(np.float64)
-    s[s == 0] = 1.0                                           # libopus: scale 0 counts as 1
-    v = (w[None, :, :nq] * 256.0) / s[:, None, :]             # [level][out][in]
-    b = np.broadcast_to(bias.astype(np.float32).astype(np.float64), (LEVELS, nout)).copy()
-    if nin == nq + 1:                                         # dec_dense1: level input l/8 - 1
-        b += w[None, :, nq] * (np.arange(LEVELS, dtype=np.float64)[:, None] / 8.0 - 1.0)
-    elif nin != nq:
-        raise _shape_error(layer, f"{nin} inputs for {nq} quantized values")
-    for frac in range(MAX_FRAC, PRE_Q - 1, -1):
-        vq = np.rint(np.ldexp(v, frac))
-        bq = np.rint(np.ldexp(b, frac))
-        if np.abs(vq).sum(axis=2).max() < _W_SUM_LIMIT and np.abs(bq).max() < _BIAS_LIMIT:
-            return {"w": np.ascontiguousarray(vq.astype(np.int64).reshape(-1)),
-                    "bias": np.ascontiguousarray(bq.astype(np.int64).reshape(-1)),
-                    "frac": frac, "nb_inputs": nq, "nb_outputs": nout}
-    raise _shape_error(layer, f"weights too large for a Q{PRE_Q} fixed-point accumulation")
-
-
-def _f32_bits(values: np.ndarray) -> np.ndarray:
-    """float32 values -> their bit patterns (uint32), unchanged."""
-    a = np.asarray(values)
-    if a.dtype != np.float32:
-        raise ValueError(f"{a.dtype} values, expected float32")
-    return np.ascontiguousarray(a.ravel()).view(np.uint32)
-
-
-def _exact_flayer_arrays(model: Any, layer: str) -> dict[str, Any]:
-    """A float layer for the exact core: libopus's float32 weights and bias, as bits."""
-    spec, nin, nout, fw = _float_layer(model, layer)   # dec_dense1: 25 latents + the level input
-    bias = _array(model, layer, spec, "bias")
-    if bias is not None and (np.asarray(bias).size != nout or np.asarray(bias).dtype != np.float32):
-        raise _shape_error(layer, f"{np.asarray(bias).size} biases, expected {nout} float32")
-    return {"weights": _f32_bits(fw), "bias": None if bias is None else _f32_bits(bias),
-            "nb_inputs": nin, "nb_outputs": nout}
-
-
-def _exact_qlayer_arrays(model: Any, layer: str) -> dict[str, Any]:
-    """An int8 layer for the exact core: the fixed core's weights and index, scale and bias as bits."""
-    arrays = _qlayer_arrays(model, layer, fixed=False)
-    spec = model.decoder_layers[layer]
-    scale = np.asarray(_array(model, layer, spec, "scale"))
-    bias = _array(model, layer, spec, "bias")
-    if scale.dtype != np.float32 or (bias is not None and np.asarray(bias).dtype != np.float32):
-        raise _shape_error(layer, "scale or bias not float32")
-    return {"weights": arrays["weights"], "idx": arrays["idx"], "scale": _f32_bits(scale),
-            "bias": None if bias is None else _f32_bits(bias),
-            "nb_inputs": arrays["nb_inputs"], "nb_outputs": arrays["nb_outputs"]}
-
-
-# ---------------------------------------------------------------- the decoder
-
 class RdovaeDecoder:
     """RDOVAE decoder for one model (``reference.model.load_model()`` by default).
 
-    ``arith``: ``"exact"`` (default: libopus's float32 features bit for bit, by integer
-    soft-float) or ``"fixed"`` (the faster fixed-point core); see the module doc.
+    ``arith``: one of ``ARITHMETIC`` (see the module doc); the features are libopus's bit for bit.
     ``core`` is the compiled C core to use (any module with ``ffi`` and ``lib`` built from
     ``csrc/``, e.g. by ``build_core.make_builder`` with other compiler flags); default: the
     installed ``dredconf.reference._core``.
@@ -328,6 +142,7 @@ class RdovaeDecoder:
         if arith not in ARITHMETIC:
             raise ValueError(f"arith must be one of {ARITHMETIC}, got {arith!r}")
         self.arith = arith
+        self._core = core
         self._ffi, self._lib = (ffi, lib) if core is None else (core.ffi, core.lib)
         if model is None:
             from dredconf.reference.model import load_model
@@ -336,119 +151,75 @@ class RdovaeDecoder:
         if stats is None or not getattr(model, "decoder_layers", None):
             raise ModelError("RDOVAE decoder needs a model loaded with its stats and decoder parts",
                              rule="model-shape")
-        latent_scale = np.asarray(stats.latent_quant_scale)
-        state_scale = np.asarray(stats.state_quant_scale)
-        if latent_scale.shape != (LEVELS, LATENT_DIM) or state_scale.shape != (LEVELS, STATE_DIM):
-            raise ModelError(f"quant scale tables are {latent_scale.shape} and {state_scale.shape}, "
-                             f"expected ({LEVELS}, {LATENT_DIM}) and ({LEVELS}, {STATE_DIM})", rule="model-shape")
         self.model = model
         self._keep: list[Any] = []
-        self.fracs: dict[str, int] = {}
-        if arith == "exact":
-            self._init_exact(latent_scale, state_scale)
-            return
-        self._m = self._ffi.new("dc_rdovae_model *")
-        for name, (slot, _, _) in ARCHITECTURE.items():
-            if name in FLOAT_LAYERS:
-                scales = state_scale if name == "dec_hidden_init" else latent_scale
-                arrays = _flayer_arrays(model, name, scales)
-                self.fracs[name] = arrays["frac"]
-                self._set_flayer(self._slot_struct(slot), arrays)
-            else:
-                self._set_qlayer(self._slot_struct(slot), _qlayer_arrays(model, name))
-        if self._lib.dc_rdovae_model_check(self._m) != lib.DC_RDOVAE_OK:
+        self._m = m = self._ffi.new("dc_rdovae_model *")
+        m.state_scale, m.nb_state_scale = self._array(stats.state_quant_scale, np.uint8, "quantizer state scales")
+        m.latent_scale, m.nb_latent_scale = self._array(stats.latent_quant_scale, np.uint8, "quantizer latent scales")
+        for name, slot in SLOTS.items():
+            self._set_layer(m.layer[slot], name)
+        if self._lib.dc_rdovae_check(m) != lib.DC_RDOVAE_OK:
             raise self.check_error()
 
-    # -- building the C struct
-    def _init_exact(self, latent_scale: np.ndarray, state_scale: np.ndarray) -> None:
-        self._m = None
-        self._x = x = self._ffi.new("dc_rdovae_exact_model *")
-        scales = {}
-        for key, table in (("state_scale", state_scale), ("latent_scale", latent_scale)):
-            t = np.asarray(table)
-            if not np.issubdtype(t.dtype, np.integer) or t.min() < 0 or t.max() > 255:
-                raise ModelError(f"quantizer {key} table: values outside 0..255", rule="model-shape")
-            scales[key] = self._ptr("int32_t[]", t.astype(np.int32).reshape(-1))
-        x.state_scale, x.latent_scale = scales["state_scale"], scales["latent_scale"]
-        for name, (slot, _, _) in ARCHITECTURE.items():
-            target = self._slot_struct(slot, x)
-            try:
-                if name in FLOAT_LAYERS:
-                    a = _exact_flayer_arrays(self.model, name)
-                else:
-                    a = _exact_qlayer_arrays(self.model, name)
-            except ValueError as e:
-                raise _shape_error(name, str(e)) from None
-            target.nb_inputs = a["nb_inputs"]
-            target.nb_outputs = a["nb_outputs"]
-            target.weights = self._ptr("uint32_t[]" if name in FLOAT_LAYERS else "int16_t[]", a["weights"])
-            target.nb_weights = a["weights"].size
-            target.bias = self._ffi.NULL if a["bias"] is None else self._ptr("uint32_t[]", a["bias"])
-            if name not in FLOAT_LAYERS:
-                target.idx = self._ptr("int32_t[]", a["idx"])
-                target.nb_idx = a["idx"].size
-                target.scale = self._ptr("uint32_t[]", a["scale"])
-        if self._lib.dc_rdovae_exact_check(x) != lib.DC_RDOVAE_OK:
-            raise self.check_error()
-
-    def _slot_struct(self, slot: int, m: Any = None):
-        m = self._m if m is None else m
-        fixed = {lib.DC_RDOVAE_SLOT_HIDDEN_INIT: m.hidden_init, lib.DC_RDOVAE_SLOT_DENSE1: m.dense1,
-                 lib.DC_RDOVAE_SLOT_GRU_INIT: m.gru_init, lib.DC_RDOVAE_SLOT_OUTPUT: m.output}
-        if slot in fixed:
-            return fixed[slot]
-        for base, arr in ((lib.DC_RDOVAE_SLOT_GRU_INPUT, m.gru_input), (lib.DC_RDOVAE_SLOT_GRU_RECURRENT, m.gru_recurrent),
-                          (lib.DC_RDOVAE_SLOT_GLU, m.glu), (lib.DC_RDOVAE_SLOT_CONV_DENSE, m.conv_dense),
-                          (lib.DC_RDOVAE_SLOT_CONV, m.conv)):
-            if base <= slot < base + STAGES:
-                return arr[slot - base]
-        raise KeyError(slot)
-
-    def _ptr(self, ctype: str, a: np.ndarray):
-        a = np.ascontiguousarray(a)
+    # -- handing the model to the C core (the core checks it)
+    def _array(self, values: Any, dtype: Any, what: str):
+        """(pointer, length) of a contiguous copy-free view, or (NULL, 0) for None."""
+        if values is None:
+            return self._ffi.NULL, 0
+        a = np.ascontiguousarray(values).reshape(-1)
+        if a.dtype != dtype:
+            raise ModelError(f"RDOVAE decoder: {what} are {a.dtype}, expected {np.dtype(dtype).name}", rule="model-shape")
+        ctype = {np.dtype(np.uint8): "uint8_t[]", np.dtype(np.int8): "int8_t[]", np.dtype(np.int32): "int32_t[]",
+                 np.dtype(np.float32): "float[]"}[a.dtype]
         p = self._ffi.from_buffer(ctype, a)
         self._keep.append((a, p))
-        return p
+        return p, a.size
 
-    def _set_qlayer(self, l, arrays: dict[str, np.ndarray]) -> None:
-        l.nb_inputs = arrays["nb_inputs"]
-        l.nb_outputs = arrays["nb_outputs"]
-        l.weights = self._ptr("int16_t[]", arrays["weights"])
-        l.nb_weights = arrays["weights"].size
-        l.idx = self._ptr("int32_t[]", arrays["idx"])
-        l.nb_idx = arrays["idx"].size
-        l.bias = self._ptr("int64_t[]", arrays["bias"])
-        l.scale_mant = self._ptr("int64_t[]", arrays["scale_mant"])
-        l.scale_shift = self._ptr("int32_t[]", arrays["scale_shift"])
+    def _set_layer(self, target, name: str) -> None:
+        spec = self.model.decoder_layers.get(name)
+        if spec is None:
+            raise _shape_error(name, "missing from the model")
+        arrays = self.model.decoder_arrays
 
-    def _set_flayer(self, l, arrays: dict[str, Any]) -> None:
-        l.nb_inputs = arrays["nb_inputs"]
-        l.nb_outputs = arrays["nb_outputs"]
-        l.nb_levels = LEVELS
-        l.frac = arrays["frac"]
-        l.w = self._ptr("int64_t[]", arrays["w"])
-        l.bias = self._ptr("int64_t[]", arrays["bias"])
+        def get(key: str, dtype: Any):
+            return self._array(arrays.get(spec.get(key)) if spec.get(key) else None, dtype, f"{name} {key}")
+
+        target.bias, target.nb_bias = get("bias", np.float32)
+        target.weights, target.nb_weights = get("weights", np.int8)
+        target.float_weights, target.nb_float_weights = get("float_weights", np.float32)
+        target.weights_idx, target.nb_idx = get("weights_idx", np.int32)
+        target.scale, target.nb_scale = get("scale", np.float32)
+        target.nb_inputs, target.nb_outputs = spec.get("nb_inputs", 0), spec.get("nb_outputs", 0)
 
     def check_error(self) -> ModelError:
-        m = self._x if self.arith == "exact" else self._m
-        name = _EXACT_SLOT_NAMES.get(m.check_slot, f"slot {m.check_slot}")
-        row = f", row {m.check_row}" if m.check_row >= 0 else ""
+        """The C check's verdict as a ModelError naming the layer and the row."""
+        m = self._m
+        if m.check_slot == lib.DC_RDOVAE_SLOT_SCALES:
+            return ModelError(f"RDOVAE decoder: {_REASONS[lib.DC_RDOVAE_BAD_SCALE]}", rule="model-shape")
+        name = SLOT_NAMES.get(m.check_slot, f"slot {m.check_slot}")
         reason = _REASONS.get(m.check_reason, f"reason {m.check_reason}")
-        return ModelError(f"RDOVAE decoder layer {name}{row}: {reason}", rule="model-shape")
+        if m.check_reason == lib.DC_NN_BAD_DIMS:
+            layer, (_, nin, nout) = m.layer[m.check_slot], ARCHITECTURE[name]
+            reason = f"declared {layer.nb_inputs}x{layer.nb_outputs}, the decoder needs {nin}x{nout}"
+        row = f", row {m.check_row}" if m.check_row >= 0 else ""
+        return _shape_error(name, reason + row)
 
     @property
     def c_model(self):
-        """The checked ``dc_rdovae_model *`` (for the per-layer entry points in tests); fixed mode."""
-        if self._m is None:
-            raise ValueError("this decoder was built with arith='exact'; see c_exact_model")
+        """The checked ``dc_rdovae_model *`` (for the per-layer entry points in tests)."""
         return self._m
 
     @property
-    def c_exact_model(self):
-        """The checked ``dc_rdovae_exact_model *``; exact mode."""
-        if self.arith != "exact":
-            raise ValueError("this decoder was built with arith='fixed'")
-        return self._x
+    def runs(self) -> str:
+        """What ``arith`` runs as now: "exact" on the hardware (with its kernels) or "softfloat"."""
+        if self.arith == "exact" and self._lib.dc_rdovae_exact_runs(self._m) == lib.DC_ARITH_EXACT:
+            return f"exact (hardware float, {platform_check(self._core)['simd']} kernels)"
+        return "softfloat"
+
+    @property
+    def row_bounds(self) -> dict[str, int]:
+        """Per int8 layer, the largest 128 * sum|w| of a row: the exactness bound requires < 2^24."""
+        return {name: self._m.row_bound[slot] for name, slot in SLOTS.items() if self._m.row_bound[slot]}
 
     # -- decoding
     @staticmethod
@@ -472,33 +243,20 @@ class RdovaeDecoder:
             raise ValueError(f"q0 {q0} or a level in {lev.tolist()} outside 0..{LEVELS - 1}")
         return st, np.ascontiguousarray(lat.reshape(-1)), lev, n
 
-    def _decode_core(self, fn, m, dtype, q0: int, state, latents, levels) -> np.ndarray:
-        """Runs one C core's decode; its output words reshaped (4n, 20), fec_features order."""
+    def decode_integers(self, q0: int, state: Sequence[int], latents: Any, levels: Sequence[int]) -> np.ndarray:
+        """Features as float32, shape (4n, 20), libopus fec_features order (row 0 newest)."""
         st, lat, lev, n = self._arguments(q0, state, latents, levels)
-        out = np.zeros(n * lib.DC_RDOVAE_OUT_PER_LATENT, dtype=dtype)
+        out = np.zeros(n * lib.DC_RDOVAE_OUT_PER_LATENT, dtype=np.float32)
         buf = self._ffi.from_buffer
-        ctype = "int32_t[]" if dtype == np.int32 else "uint32_t[]"
-        rc = fn(m, buf("int32_t[]", st), int(q0), buf("int32_t[]", lat), buf("int32_t[]", lev), n,
-                buf(ctype, out), out.size)
+        rc = self._lib.dc_rdovae_decode(self._m, _ARITH[self.arith], buf("int32_t[]", st), int(q0),
+                                        buf("int32_t[]", lat), buf("int32_t[]", lev), n, buf("float[]", out), out.size)
         if rc != lib.DC_RDOVAE_OK:
             raise ValueError(f"RDOVAE decode: {_ERRORS.get(rc, rc)}")
         return out.reshape(n * FRAMES_PER_LATENT, NUM_FEATURES)
 
-    def decode_fixed(self, q0: int, state: Sequence[int], latents: Any, levels: Sequence[int]) -> np.ndarray:
-        """Features as the fixed core computes them: int32 Q20, shape (4n, 20), fec_features order."""
-        return self._decode_core(self._lib.dc_rdovae_decode, self.c_model, np.int32, q0, state, latents, levels)
-
-    def decode_exact(self, q0: int, state: Sequence[int], latents: Any, levels: Sequence[int]) -> np.ndarray:
-        """Features as the exact core computes them: float32 bit patterns (uint32), shape (4n, 20),
-        fec_features order; ``.view(np.float32)`` gives libopus's features."""
-        return self._decode_core(self._lib.dc_rdovae_exact_decode, self.c_exact_model, np.uint32,
-                                 q0, state, latents, levels)
-
-    def decode_integers(self, q0: int, state: Sequence[int], latents: Any, levels: Sequence[int]) -> np.ndarray:
-        """Features as float32, shape (4n, 20), libopus fec_features order (row 0 newest)."""
-        if self.arith == "exact":
-            return self.decode_exact(q0, state, latents, levels).view(np.float32)
-        return to_float(self.decode_fixed(q0, state, latents, levels))
+    def decode_bits(self, q0: int, state: Sequence[int], latents: Any, levels: Sequence[int]) -> np.ndarray:
+        """As ``decode_integers``, the float32 features as their bit patterns (uint32)."""
+        return self.decode_integers(q0, state, latents, levels).view(np.uint32)
 
     def decode(self, payload: DredLatents) -> np.ndarray:
         """Features of a decoded DRED payload: float32 (4*latent_count, 20), newest frame first."""
@@ -516,10 +274,14 @@ class RdovaeDecoder:
         n = 0 if lat.size == 0 else lat.shape[0]
         return self.decode_integers(q0, state, lat, [int(q0)] * n)[::-1].copy()
 
-
-def to_float(features_q20: np.ndarray) -> np.ndarray:
-    """Q20 int32 -> float32 (exact in float64, one rounding to float32)."""
-    return (np.asarray(features_q20, dtype=np.float64) / (1 << FEAT_Q)).astype(np.float32)
+    def decode_many(self, payloads: Iterable[tuple[bytes, int]],
+                    max_latents: int = MAX_LATENTS) -> list[tuple[DredPayload, np.ndarray]]:
+        """Many DRED payloads (the bytes after 'D' and the version, with their frame_offset) in one
+        C call: for each, its integers (as ``payload.decode_dred_payload``) and features (as ``decode``)."""
+        found, feats = decode_dred_batch(payloads, self.model.stats, max_latents, rdovae=self._m,
+                                         arith=_ARITH[self.arith], core=self._core)
+        per = lib.DC_RDOVAE_OUT_PER_LATENT
+        return [(p, feats[i, :per * p.latent_count].reshape(-1, NUM_FEATURES)) for i, p in enumerate(found)]
 
 
 def _int32_array(values: Any, what: str) -> np.ndarray:

@@ -76,3 +76,48 @@ def benchmarks_enabled(request):
     opt = request.config.getoption
     if opt("benchmark_disable", default=True) and not opt("benchmark_enable", default=False):
         pytest.skip("benchmarks disabled (run with --benchmark-enable)")
+
+
+#: (arithmetic, hardware kernel level) pairs to run a kernel test in: the soft-float (its integer
+#: sums from the best level), and the hardware at every level (tests skip those the machine lacks).
+ARITH_CASES = [("softfloat", "auto"), ("exact", "off"), ("exact", "sse2"), ("exact", "avx2")]
+
+
+def select_arith(name: str, level: str):
+    """Selects the kernel level for a test in arithmetic `name`; skips what this machine cannot run."""
+    from dredconf.reference import rdovae as R
+    from dredconf.reference._core import lib
+
+    if name == "exact" and not lib.dc_nn_hw_exact():
+        pytest.skip("the hardware failed the self-check: exact runs the soft-float here")
+    if R.set_simd(level) != level and level != "auto":
+        R.set_simd("auto")
+        pytest.skip(f"no {level} kernels on this machine")
+
+
+@pytest.fixture(params=ARITH_CASES, ids=[f"{a}-{k}" for a, k in ARITH_CASES])
+def arith(request):
+    """Each arithmetic's C code (DC_ARITH_*), the hardware at each kernel level this machine has."""
+    from dredconf.reference import rdovae as R
+    from dredconf.reference._core import lib
+
+    select_arith(*request.param)
+    yield lib.DC_ARITH_EXACT if request.param[0] == "exact" else lib.DC_ARITH_SOFTFLOAT
+    R.set_simd("auto")
+
+
+EDGE_STREAMS = ("BIGP", "DERR")
+
+
+@pytest.fixture(scope="session")
+def edge_truth(shared):
+    """name -> (stream bytes, expected packet records) for the edge set (libopus-1.6.1-edge)."""
+    d = _require(shared / "vectors" / "libopus-1.6.1-edge", "libopus edge vectors")
+    return {s: ((d / f"{s}.bit").read_bytes(), _expected(d / f"{s}.expected.json.gz")) for s in EDGE_STREAMS}
+
+
+@pytest.fixture(scope="session")
+def standalone_dir(shared) -> Path:
+    """libopus's standalone feature-decoder records with libopus's output (libopus-1.6.1-standalone)."""
+    d = _require(shared / "vectors" / "libopus-1.6.1-standalone", "libopus standalone vectors")
+    return _require(d / "vector_dred.bit", "vector_dred.bit").parent

@@ -18,6 +18,7 @@ def test_model_info_json(model_dir):
     assert str(model_dir) in json.dumps(info)
     sums = dict(reversed(l.split()) for l in (model_dir / "SHA256SUMS").read_text().splitlines())
     assert sums["dred_rdovae_stats_data.c"] in json.dumps(info)
+    assert set(info["exact arithmetic"]) == {"hardware float", "kernels", "self-check failures"}
 
 
 def test_model_info_table_and_bad_dir(model_dir, tmp_path):

@@ -1,15 +1,14 @@
-"""The RDOVAE decoder gives the same bits under any compiler flags, in both arithmetic modes.
+"""The RDOVAE decoder gives the same bits under any compiler, flags, arithmetic and kernels.
 
 The C core is built again from the same sources with ``build_core.make_builder`` under
-other flags (-O0; -O3 -march=native; the portable int8 kernel instead of the SSE2 one;
-clang when it is installed), each build decodes the integer payloads of the four shared
-vectors, and the SHA-256 of all the feature bytes must be the same for every build, for
-the installed module, and equal to the hash recorded below (computed on x86-64 with gcc;
-any platform must reproduce it):
-
-* fixed mode: int32 Q20 features, little-endian;
-* exact mode: float32 features as little-endian bit patterns; these are libopus's own
-  features, so the hash is also the hash of the expected features in the shared vectors.
+other flags (-O0; -O3 -march=native; without any x86 SIMD code, -DDC_NN_NO_SIMD, as on other
+platforms; clang when it is installed).  In each build, each arithmetic (the hardware at every
+kernel level the machine has, SIMD forced off included, and the soft-float) decodes the integer
+payloads of the four shared vectors and a set of synthetic packets up to the int32 limits
+(NaN activations inside them); the SHA-256 of all the feature bytes (float32 bit patterns,
+little-endian) must be the same everywhere, and equal to the hashes recorded below (computed
+on x86-64 with gcc; any platform must reproduce them).  The shared vectors' hash is libopus's:
+the hash of the expected features in the shared vectors.
 """
 from __future__ import annotations
 
@@ -30,16 +29,17 @@ from conftest import STREAMS
 pytestmark = [pytest.mark.shared, pytest.mark.slow]
 
 REFERENCE_DIR = Path(R.__file__).resolve().parent
-#: SHA-256 of the Q20 features of every DRED packet with latents in S1, S2, S3, SYN (in that order).
-FEATURES_SHA256 = "46a06ac545cbac5d87401078cb48b470c26c869568bfbbb3f4ff056697705e30"
-#: The same for the exact mode's float32 bit patterns (== libopus's expected features).
+#: SHA-256 of the float32 features of every DRED packet with latents in S1, S2, S3, SYN (in that order)
+#: (== libopus's expected features).
 EXACT_FEATURES_SHA256 = "331152f203ac1c1764b14cdd8f05a62e0350092a2672226f0f1c606ac7486fa0"
+#: The same for the synthetic packets of ``_synthetic`` (any value up to the int32 limits).
+SYNTHETIC_SHA256 = "c0ffd39f69b8ad308911879493b6ae138426531efdb53b966b40a193917deaea"
 
 BUILDS = {
     "O0": ["-O0"],
     "O3_native": ["-O3", "-march=native"],
-    "portable_O2": ["-O2", "-DDC_RDOVAE_NO_SIMD"],
-    "portable_O3_native": ["-O3", "-march=native", "-funroll-loops", "-DDC_RDOVAE_NO_SIMD"],
+    "portable_O2": ["-O2", "-DDC_NN_NO_SIMD"],
+    "portable_O3_native": ["-O3", "-march=native", "-funroll-loops", "-DDC_NN_NO_SIMD"],
 }
 
 
@@ -83,13 +83,40 @@ def _payloads(ground_truth):
                 yield d
 
 
-def _features_sha256(decoder: R.RdovaeDecoder, ground_truth) -> str:
-    """The core's output words over every payload: Q20 int32 (fixed) or float32 bit patterns (exact)."""
-    decode, word = (decoder.decode_exact, "<u4") if decoder.arith == "exact" else (decoder.decode_fixed, "<i4")
+def _synthetic():
+    """Packets of every kind: small values at every level, values up to the int32 limits."""
+    rng = np.random.default_rng(20261129)
+    for k in range(24):
+        n = k % 7
+        hi = (40, 1 << 15, 1 << 31)[k % 3]
+        yield (k % 16, rng.integers(-hi, hi, 50), rng.integers(-hi, hi, (n, 25)), rng.integers(0, 16, n))
+
+
+def _features_sha256(decoder: R.RdovaeDecoder, packets) -> str:
+    """The features' bit patterns over every packet (q0, state, latents, levels)."""
     h = hashlib.sha256()
-    for d in _payloads(ground_truth):
-        h.update(decode(d["q0"], d["state"], d["latents"], d["levels"]).astype(word).tobytes())
+    for q0, state, latents, levels in packets:
+        h.update(decoder.decode_bits(q0, state, latents, levels).astype("<u4").tobytes())
     return h.hexdigest()
+
+
+def _shared(ground_truth):
+    return [(d["q0"], d["state"], d["latents"], d["levels"]) for d in _payloads(ground_truth)]
+
+
+def _hashes(model, ground_truth, core=None) -> dict[str, tuple[str, str]]:
+    """(shared, synthetic) hashes per arithmetic and kernel level of one build of the core."""
+    out = {}
+    check = R.platform_check(core)
+    levels = [lv for lv in R.SIMD_LEVELS if R.SIMD_LEVELS[lv] <= R.SIMD_LEVELS[check["simd_available"]]]
+    try:
+        for arith, level in [("softfloat", check["simd_available"])] + [("exact", lv) for lv in levels]:
+            assert R.set_simd(level, core) == level
+            dec = R.RdovaeDecoder(model, core=core, arith=arith)
+            out[f"{arith}-{level}"] = (_features_sha256(dec, _shared(ground_truth)), _features_sha256(dec, _synthetic()))
+    finally:
+        R.set_simd("auto", core)
+    return out
 
 
 def _expected_sha256(ground_truth) -> str:
@@ -102,32 +129,24 @@ def _expected_sha256(ground_truth) -> str:
 
 
 @pytest.fixture(scope="module")
-def installed_hash(model, ground_truth):
-    return _features_sha256(R.RdovaeDecoder(model, arith="fixed"), ground_truth)
+def installed(model, ground_truth):
+    return _hashes(model, ground_truth)
 
 
-@pytest.fixture(scope="module")
-def installed_exact_hash(model, ground_truth):
-    return _features_sha256(R.RdovaeDecoder(model, arith="exact"), ground_truth)
-
-
-def test_installed_core_matches_recorded_hash(installed_hash):
-    assert installed_hash == FEATURES_SHA256
-
-
-def test_installed_exact_core_is_libopus(installed_exact_hash, ground_truth):
-    assert installed_exact_hash == EXACT_FEATURES_SHA256
+def test_installed_core_is_libopus_in_every_arithmetic(installed, ground_truth):
     assert _expected_sha256(ground_truth) == EXACT_FEATURES_SHA256
+    assert {shared for shared, _ in installed.values()} == {EXACT_FEATURES_SHA256}, installed
+    assert {synthetic for _, synthetic in installed.values()} == {SYNTHETIC_SHA256}, installed
+    assert "exact-off" in installed                            # the hardware with SIMD forced off
 
 
 @pytest.mark.parametrize("name", list(BUILDS))
-def test_same_bits_under_other_flags(name, model, ground_truth, installed_hash, installed_exact_hash, tmp_path):
+def test_same_bits_under_other_flags(name, model, ground_truth, tmp_path):
     mod = _build(name, BUILDS[name], tmp_path)
-    expect_simd = "-DDC_RDOVAE_NO_SIMD" not in BUILDS[name] and mod.lib.dc_rdovae_simd() == 1
-    assert mod.lib.dc_rdovae_simd() == (1 if expect_simd else 0)
-    assert mod.lib.dc_rdovae_exact_simd() == mod.lib.dc_rdovae_simd()
-    assert _features_sha256(R.RdovaeDecoder(model, core=mod, arith="fixed"), ground_truth) == installed_hash
-    assert _features_sha256(R.RdovaeDecoder(model, core=mod, arith="exact"), ground_truth) == installed_exact_hash
+    if "-DDC_NN_NO_SIMD" in BUILDS[name]:
+        assert R.platform_check(mod)["simd_available"] == "off"
+    hashes = _hashes(model, ground_truth, mod)
+    assert set(hashes.values()) == {(EXACT_FEATURES_SHA256, SYNTHETIC_SHA256)}, hashes
 
 
 def _clang() -> str | None:
@@ -140,22 +159,17 @@ def _clang() -> str | None:
 @pytest.mark.skipif(_clang() is None, reason="clang not installed")
 @pytest.mark.skipif("-fsanitize" in os.environ.get("DREDCONF_CFLAGS", ""),
                     reason="a clang-sanitized module cannot load beside gcc's sanitizer runtime")
-@pytest.mark.parametrize("flags", [["-O0"], ["-O3", "-march=native"], ["-O2", "-DDC_RDOVAE_NO_SIMD"]],
+@pytest.mark.parametrize("flags", [["-O0"], ["-O3", "-march=native"], ["-O2", "-DDC_NN_NO_SIMD"]],
                          ids=["O0", "O3_native", "portable"])
-def test_same_bits_with_clang(flags, model, ground_truth, installed_hash, installed_exact_hash, tmp_path):
+def test_same_bits_with_clang(flags, model, ground_truth, tmp_path):
     mod = _build("clang_" + "_".join(f.strip("-=").replace("=", "_") for f in flags), flags, tmp_path, cc=_clang())
-    assert _features_sha256(R.RdovaeDecoder(model, core=mod, arith="fixed"), ground_truth) == installed_hash
-    assert _features_sha256(R.RdovaeDecoder(model, core=mod, arith="exact"), ground_truth) == installed_exact_hash
+    hashes = _hashes(model, ground_truth, mod)
+    assert set(hashes.values()) == {(EXACT_FEATURES_SHA256, SYNTHETIC_SHA256)}, hashes
 
 
 def test_decoding_twice_gives_the_same_bits(model, ground_truth):
-    dec = R.RdovaeDecoder(model, arith="fixed")
     d = next(p["dred"] for p in ground_truth["SYN"][1] if p["dred"] and p["dred"]["latent_count"] == 26)
-    a = dec.decode_fixed(d["q0"], d["state"], d["latents"], d["levels"])
-    dec.decode_fixed(0, [7] * 50, np.ones((3, 25), np.int32), [1, 2, 3])      # no state leaks between calls
-    assert np.array_equal(a, dec.decode_fixed(d["q0"], d["state"], d["latents"], d["levels"]))
-    assert np.array_equal(a, R.RdovaeDecoder(model, arith="fixed").decode_fixed(d["q0"], d["state"], d["latents"], d["levels"]))
     x = R.RdovaeDecoder(model, arith="exact")
-    a = x.decode_exact(d["q0"], d["state"], d["latents"], d["levels"])
-    x.decode_exact(0, [7] * 50, np.ones((3, 25), np.int32), [1, 2, 3])
-    assert np.array_equal(a, x.decode_exact(d["q0"], d["state"], d["latents"], d["levels"]))
+    a = x.decode_bits(d["q0"], d["state"], d["latents"], d["levels"])
+    x.decode_bits(0, [7] * 50, np.ones((3, 25), np.int32), [1, 2, 3])      # no state leaks between calls
+    assert np.array_equal(a, x.decode_bits(d["q0"], d["state"], d["latents"], d["levels"]))

@@ -1,479 +1,204 @@
-"""The exact RDOVAE decoder: libopus 1.6.1's generic-C float32 features, bit for bit.
+"""libopus's features, bit for bit, from every arithmetic: the hardware path at each kernel level
+against the soft-float and against libopus 1.6.1's generic-C features.
 
-1. The integer soft-float (csrc/softfloat32.h) against numpy's float32 (the hardware's IEEE
-   arithmetic): add, sub, mul, div, int -> float, floor(.5 + x), <, on random bit patterns
-   of every kind and on edge values (zeros, subnormals, the largest floats, infinities,
-   NaNs, ties).
-2. The activations and the int8 quantisation against libopus's formulas in numpy float32.
-3. One float layer and one int8 layer against numpy float32 in libopus's order.
-4. Every DRED packet of the four shared vectors, and every record of libopus's standalone
-   vectors: our float32 bits == libopus's (the expected JSON's 9 significant digits
-   identify a float32 uniquely).
-5. The API: arith selection, argument and model checks, any int32 input.
+1. The self-check: what it found on this machine, its recorded soft-float digest, the kernel
+   choice (``set_simd``, ``$DREDCONF_SIMD``).
+2. Every DRED packet of the shared streams (S1, S2, S3, SYN: 1,237), of the edge set (BIGP,
+   DERR) and every record of libopus's standalone vectors (174): the features of each
+   arithmetic and kernel level == libopus's (the expected JSON's 9 significant digits identify
+   a float32 uniquely; the standalone output is raw float32).
+3. A property test: random latents, levels and states, up to the int32 limits (NaN activations
+   inside), hardware == soft-float bits, with the SIMD kernels on and forced off.
+4. The batch call (``RdovaeDecoder.decode_many``, ``payload.decode_dred_payloads``): the same
+   integers and features as one payload at a time.
 """
 from __future__ import annotations
 
 import gzip
-import platform
-from types import SimpleNamespace
+import os
+import subprocess
+import sys
 
 import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
-from dredconf.errors import ModelError
+from dredconf.reference import payload as P
 from dredconf.reference import rdovae as R
-from dredconf.reference._core import ffi, lib
+from dredconf.reference._core import lib
+from dredconf.reference.decoder import ReferenceDecoder
+from dredconf.vectors.standalone import decode_record, read_standalone
 
-from conftest import STREAMS
-from libopus_vec import q8, sigmoid_f32, tanh_f32
-from rdovae_model_checks import reject_int8_layer_corruptions
+from conftest import ARITH_CASES, EDGE_STREAMS, STREAMS, select_arith
 
+pytestmark = pytest.mark.shared
 F32 = np.float32
-U32 = np.uint32
-IS_X86 = platform.machine().lower() in ("x86_64", "amd64", "i386", "i686")
 
 
 def bits(x) -> np.ndarray:
-    return np.ascontiguousarray(np.asarray(x, dtype=F32)).view(U32)
+    return np.ascontiguousarray(np.asarray(x, dtype=F32)).view(np.uint32)
 
 
-def floats(b) -> np.ndarray:
-    return np.ascontiguousarray(np.asarray(b, dtype=U32)).view(F32)
+def expected_bits(d: dict) -> np.ndarray:
+    return bits(np.asarray(d["features"], dtype=np.float64).reshape(-1, 20))   # 9 digits: the float32
 
 
-# ------------------------------------------------------------------ 1. soft-float
-
-EDGE = np.array([
-    0x00000000, 0x80000000,                          # +-0
-    0x00000001, 0x80000001, 0x00000002, 0x00000003,  # smallest subnormals
-    0x003fffff, 0x00400000, 0x00400001,              # mid subnormals
-    0x007fffff, 0x807fffff,                          # largest subnormal
-    0x00800000, 0x80800000, 0x00800001, 0x00ffffff,  # smallest normals
-    0x01000000, 0x0b000000, 0x33800000, 0x34000000,  # 2^-125, 2^-105, 2^-24, 2^-23
-    0x3f000000, 0x3f7fffff, 0x3f800000, 0xbf800000,  # .5, 1-ulp, 1, -1
-    0x3f800001, 0x3f800002, 0x3fc00000, 0x3fffffff,  # 1+ulp, 1+2ulp, 1.5, 2-ulp
-    0x40000000, 0x40400000, 0x42fe0000, 0x43800000,  # 2, 3, 127, 256
-    0x4b000000, 0x4b000001, 0x4b7fffff, 0x4b800000,  # 2^23, 2^23+1, 2^24-1, 2^24
-    0x4effffff, 0x4f000000, 0xcf000000, 0x4f000001,  # around 2^31
-    0x5f000000, 0x7e800000, 0x7effffff, 0x7f000000,  # 2^63, 2^126, ~max/2, 2^127
-    0x7f7ffffe, 0x7f7fffff, 0xff7fffff,              # the largest floats
-    0x7f800000, 0xff800000,                          # +-inf
-    0x7fc00000, 0xffc00000, 0x7f800001, 0x7fc12345,  # NaNs (quiet and signalling)
-    0x3eaaaaab, 0x3dcccccd, 0xbe4ccccd, 0x4c000001,  # 1/3, .1, -.2, 2^25+...
-], dtype=U32)
-
-_OPS = {
-    "add": (lib.dc_sf32_add, np.add),
-    "sub": (lib.dc_sf32_sub, np.subtract),
-    "mul": (lib.dc_sf32_mul, np.multiply),
-    "div": (lib.dc_sf32_div, np.divide),
-}
+@pytest.fixture(params=ARITH_CASES, ids=[f"{a}-{k}" for a, k in ARITH_CASES])
+def decoder(request, model):
+    """A decoder in each arithmetic, the hardware at each kernel level this machine has."""
+    name, level = request.param
+    select_arith(name, level)
+    dec = R.RdovaeDecoder(model, arith=name)
+    assert dec.runs.startswith(name)
+    yield dec
+    R.set_simd("auto")
 
 
-def _random_bits(rng, n: int) -> np.ndarray:
-    """Bit patterns of every kind: anything, near 1, subnormal or tiny, huge."""
-    a = rng.integers(0, 1 << 32, n, dtype=np.uint64).astype(U32)
-    kind = rng.integers(0, 5, n)
-    exp = np.select([kind == 1, kind == 2, kind == 3],
-                    [rng.integers(110, 140, n), rng.integers(0, 4, n), rng.integers(240, 255, n)],
-                    rng.integers(100, 160, n)).astype(U32)
-    keep = kind == 4                                  # fully random pattern (NaNs and infs too)
-    shaped = (a & U32(0x807FFFFF)) | (exp << U32(23))
-    return np.where(keep, a, shaped).astype(U32)
+# ------------------------------------------------------------------ 1. the self-check
+
+def test_self_check_passes_here():
+    check = R.platform_check()
+    print(check)
+    assert lib.dc_nn_selfcheck() & lib.DC_CHECK_SOFTFLOAT == 0      # the soft-float's battery digest is the recorded one
+    assert check["failures"] == []
+    assert check["hardware_float"] and check["simd"] == check["simd_available"]
 
 
-def _check_op(name: str, a: np.ndarray, b: np.ndarray) -> None:
-    cfn, nfn = _OPS[name]
-    with np.errstate(all="ignore"):
-        ref = bits(nfn(floats(a), floats(b)))
-    got = np.fromiter((cfn(int(x), int(y)) for x, y in zip(a.tolist(), b.tolist())), dtype=U32, count=a.size)
-    ref_nan = np.isnan(floats(ref))
-    got_nan = np.isnan(floats(got))
-    assert np.array_equal(ref_nan, got_nan), name
-    # NaN payloads: the soft-float follows x86 SSE (first NaN operand, quieted; default NaN 0xFFC00000)
-    same = got == ref if IS_X86 else (got == ref) | ref_nan
-    if not same.all():
-        i = int(np.flatnonzero(~same)[0])
-        raise AssertionError(f"{name}({a[i]:#010x}, {b[i]:#010x}) = {got[i]:#010x}, numpy {ref[i]:#010x} "
-                             f"({(~same).sum()} of {a.size} differ)")
+def test_simd_choice():
+    best = R.platform_check()["simd_available"]
+    assert R.set_simd("off") == "off" and lib.dc_nn_simd() == lib.DC_SIMD_NONE
+    assert R.set_simd("avx2") in ("avx2", "sse2", "off")          # lower when the CPU lacks it
+    assert R.set_simd("auto") == best
+    with pytest.raises(ValueError, match="SIMD level"):
+        R.set_simd("neon")
 
 
-@pytest.mark.parametrize("name", list(_OPS))
-def test_softfloat_edge_pairs(name):
-    a, b = np.meshgrid(EDGE, EDGE)
-    _check_op(name, a.ravel().astype(U32), b.ravel().astype(U32))
+def test_simd_forced_off_by_environment():
+    env = dict(os.environ, DREDCONF_SIMD="off")
+    out = subprocess.run([sys.executable, "-c", "from dredconf.reference import rdovae as R; "
+                          "print(R.platform_check()['simd'])"], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "off"
 
 
-@pytest.mark.parametrize("name", list(_OPS))
-def test_softfloat_random(name):
-    rng = np.random.default_rng(20240611 + len(name))
-    n = 40000
-    a, b = _random_bits(rng, n), _random_bits(rng, n)
-    _check_op(name, a, b)
-    # near-cancellation (a - a', a + (-a')), operands a few ulps apart
-    near = (a.astype(np.int64) + rng.integers(-4, 5, n)).clip(0, (1 << 32) - 1).astype(U32)
-    _check_op(name, a, near ^ U32(0x80000000))
-    _check_op(name, a, near)
+# ------------------------------------------------------------------ 2. libopus's features
+
+def test_every_shared_packet_is_libopus(decoder, ground_truth, record_property):
+    counts = {}
+    for stream in STREAMS:
+        dred = [p for p in ground_truth[stream][1] if p["dred"] is not None]
+        differ = [p["index"] for p in dred
+                  if not np.array_equal(decoder.decode_bits(p["dred"]["q0"], p["dred"]["state"], p["dred"]["latents"],
+                                                            p["dred"]["levels"]), expected_bits(p["dred"]))]
+        assert not differ, f"{stream}: packets {differ[:10]} differ from libopus"
+        counts[stream] = len(dred)
+    summary = f"{decoder.runs}: all {sum(counts.values())} DRED packets bit-exact ({counts})"
+    print(summary)
+    record_property("rdovae_shared", summary)
+    assert sum(counts.values()) == 1237
 
 
-@pytest.mark.parametrize("name", list(_OPS))
-def test_softfloat_subnormal_results(name):
-    """Results in and around the subnormal range, with exact ties among them."""
-    rng = np.random.default_rng(7)
-    n = 20000
-    # operands whose products / quotients / sums land near 2^-126 .. 2^-149
-    ea = rng.integers(40, 90, n).astype(U32)
-    eb = (np.where(name == "div", ea + rng.integers(100, 150, n), 150 - ea + rng.integers(-30, 2, n))
-          .clip(1, 254).astype(U32))
-    if name in ("add", "sub"):
-        ea = rng.integers(0, 3, n).astype(U32)
-        eb = rng.integers(0, 3, n).astype(U32)
-    ma = rng.integers(0, 1 << 23, n).astype(U32)
-    mb = np.where(rng.random(n) < .3, 0, rng.integers(0, 1 << 23, n)).astype(U32)   # short significands: ties
-    sa = rng.integers(0, 2, n).astype(U32) << U32(31)
-    sb = rng.integers(0, 2, n).astype(U32) << U32(31)
-    _check_op(name, sa | (ea << U32(23)) | ma, sb | (eb << U32(23)) | mb)
+def test_every_edge_packet_is_libopus(decoder, edge_truth):
+    total = 0
+    for stream in EDGE_STREAMS:
+        for p in edge_truth[stream][1]:
+            d = p["dred"]
+            if d is None:
+                continue
+            got = decoder.decode_bits(d["q0"], d["state"], d["latents"], d["levels"])
+            assert np.array_equal(got, expected_bits(d)), f"{stream} packet {p['index']}"
+            total += 1
+    print(f"{decoder.runs}: all {total} edge DRED packets bit-exact")
+    assert total == 40 + 75
 
 
-def test_softfloat_ties_round_to_even():
-    one, ulp_half = 0x3f800000, 0x33800000                       # 1 and 2^-24 (half an ulp of 1)
-    assert lib.dc_sf32_add(one, ulp_half) == one                 # 1 + half ulp: tie, to even (down)
-    assert lib.dc_sf32_add(one + 1, ulp_half) == one + 2         # odd + half ulp: up
-    assert lib.dc_sf32_sub(one, 0x33000000) == 0x3f800000         # 1 - 2^-25: a quarter ulp below 1
-    assert lib.dc_sf32_sub(one, 0x33800000) == 0x3f7fffff         # 1 - 2^-24: exactly 1 - ulp(below 1)
-    x = 0x3f800800                                               # 1 + 2^-12: x*x = 1 + 2^-11 + 2^-24, a tie
-    assert lib.dc_sf32_mul(x, x) == bits(F32(floats([x])[0]) * F32(floats([x])[0]))[()]
-    assert lib.dc_sf32_mul(x, x) == 0x3f801000                   # down to even
-    assert lib.dc_sf32_mul(0x00000001, 0x3f000000) == 0          # 2^-150: tie between 0 and 2^-149: 0
-    assert lib.dc_sf32_mul(0x00000003, 0x3f000000) == 0x00000002  # 1.5 * 2^-149: tie, to even
-    assert lib.dc_sf32_mul(0x7f7fffff, 0x40000000) == 0x7f800000  # overflow: inf
-    assert lib.dc_sf32_add(0x7f800000, 0xff800000) == 0xffc00000  # inf - inf: x86's default NaN
-    assert lib.dc_sf32_mul(0x7f800000, 0x80000000) == 0xffc00000  # inf * -0
-    assert lib.dc_sf32_div(0, 0x80000000) == 0xffc00000           # 0 / -0
-    assert lib.dc_sf32_div(0x3f800000, 0x80000000) == 0xff800000  # 1 / -0 = -inf
-    assert lib.dc_sf32_add(0x80000000, 0x80000000) == 0x80000000  # -0 + -0 = -0
-    assert lib.dc_sf32_add(0x80000000, 0) == 0                    # -0 + 0 = +0
-    assert lib.dc_sf32_sub(0x3f800000, 0x3f800000) == 0           # exact cancellation: +0
+def test_every_standalone_record_is_libopus(decoder, standalone_dir, model):
+    ref = np.frombuffer(gzip.decompress((standalone_dir / "vector_dred_dec.f32.gz").read_bytes()), dtype="<u4").reshape(-1, 20)
+    records = read_standalone((standalone_dir / "vector_dred.bit").read_bytes())
+    start = 0
+    for i, rec in enumerate(records):
+        p = decode_record(rec, model.stats)
+        f = decoder.decode_standalone(rec.q0, p.state, p.latents)
+        assert f.shape == (2 * rec.nb_chunks, 20)
+        assert np.array_equal(bits(f), ref[start:start + len(f)]), f"record {i}"
+        start += len(f)
+    assert start == len(ref) and len(records) == 174
+    print(f"{decoder.runs}: all {len(records)} standalone records ({start} rows) bit-exact")
 
 
-def test_softfloat_from_int():
-    rng = np.random.default_rng(3)
-    vals = np.concatenate([
-        rng.integers(-(1 << 31), 1 << 31, 20000),
-        rng.integers(-(1 << 25), 1 << 25, 5000),
-        np.array([0, 1, -1, (1 << 24) - 1, 1 << 24, (1 << 24) + 1, (1 << 24) + 3, -(1 << 24) - 1,
-                  (1 << 25) + 2, (1 << 25) + 6, (1 << 31) - 1, -(1 << 31), -(1 << 31) + 1, 127, 255]),
-    ]).astype(np.int32)
-    got = np.fromiter((lib.dc_sf32_from_int(int(v)) for v in vals), dtype=U32, count=vals.size)
-    assert np.array_equal(got, bits(vals.astype(F32)))
+# ------------------------------------------------------------------ 3. the property test
+
+_SMALL = st.integers(-40, 40)
+_ANY = st.integers(-(1 << 31), (1 << 31) - 1)
+_VALUE = st.one_of(_SMALL, _SMALL, _SMALL, _ANY)       # mostly what payloads carry, now and then anything
 
 
-def test_softfloat_floor_half():
-    """(int)floor(.5 + (double)x) as libopus computes it, INT32_MIN for NaN / out of range."""
-    rng = np.random.default_rng(5)
-    x = np.concatenate([_random_bits(rng, 30000), EDGE,
-                        bits(np.arange(-300, 301, dtype=np.float64) / 2),      # exact halves: ties
-                        bits(F32(127) * floats(_random_bits(rng, 5000) & U32(0x3fffffff)))])
-    with np.errstate(all="ignore"):
-        f = floats(x).astype(np.float64)
-        r = np.floor(.5 + f)
-    ok = np.isfinite(r) & (r >= -(2.0 ** 31)) & (r < 2.0 ** 31)
-    ref = np.where(ok, np.where(ok, r, 0).astype(np.int64), -(1 << 31))
-    got = np.fromiter((lib.dc_sf32_floor_half(int(v)) for v in x), dtype=np.int64, count=x.size)
-    assert np.array_equal(got, ref)
+@st.composite
+def _packets(draw):
+    n = draw(st.integers(0, 5))
+    huge = draw(st.booleans())
+    value = _ANY if huge else _VALUE
+    return (draw(st.integers(0, 15)), draw(st.lists(value, min_size=50, max_size=50)),
+            draw(st.lists(st.lists(value, min_size=25, max_size=25), min_size=n, max_size=n)),
+            draw(st.lists(st.integers(0, 15), min_size=n, max_size=n)))
 
-
-def test_softfloat_lt():
-    rng = np.random.default_rng(9)
-    a = np.concatenate([_random_bits(rng, 5000), np.repeat(EDGE, EDGE.size)])
-    b = np.concatenate([_random_bits(rng, 5000), np.tile(EDGE, EDGE.size)])
-    with np.errstate(all="ignore"):
-        ref = floats(a) < floats(b)
-    got = np.fromiter((lib.dc_sf32_lt(int(x), int(y)) for x, y in zip(a, b)), dtype=bool, count=a.size)
-    assert np.array_equal(got, ref)
-
-
-# ------------------------------------------------------------------ 2. activations, quantisation
-
-def _activation_inputs():
-    rng = np.random.default_rng(11)
-    return np.concatenate([
-        bits(rng.normal(0, 2, 20000).astype(F32)),
-        bits(rng.uniform(-8, 8, 20000).astype(F32)),
-        bits(np.ldexp(rng.uniform(-1, 1, 5000), rng.integers(-149, -100, 5000)).astype(F32)),   # tiny
-        bits(np.float32([0, -0.0, 5.2, -5.2, 6, 1e4, -1e4, 5e7, 3e9, -3e9, 1e30, np.inf, -np.inf])),
-    ])
-
-
-def test_tanh_and_sigmoid_are_libopus_bit_for_bit():
-    x = _activation_inputs()
-    with np.errstate(all="ignore"):
-        t_ref, s_ref = bits(tanh_f32(floats(x))), bits(sigmoid_f32(floats(x)))
-    t = np.fromiter((lib.dc_rdovae_exact_tanh(int(v)) for v in x), dtype=U32, count=x.size)
-    s = np.fromiter((lib.dc_rdovae_exact_sigmoid(int(v)) for v in x), dtype=U32, count=x.size)
-    fin = ~np.isnan(floats(t_ref))
-    assert np.array_equal(np.isnan(floats(t)), ~fin)             # |x| past ~2.3e9: inf/inf, as libopus
-    assert np.array_equal(t[fin], t_ref[fin])
-    fin = ~np.isnan(floats(s_ref))
-    assert np.array_equal(s[fin], s_ref[fin])
-    assert lib.dc_rdovae_exact_tanh(0x80000000) == 0x80000000    # tanh(-0) = -0
-
-
-def test_tanh_fast_path_equals_general_form():
-    """|x| in [2^-40, 2^21) takes a shorter path (unpacked intermediates); it must give the
-    general soft-float form's bits.  Checked for every such float32 when it was written (about
-    a billion); here a dense sample, the range's edges and every binade's ends."""
-    rng = np.random.default_rng(23)
-    edges = [e << 23 for e in range(84, 151)]
-    x = np.concatenate([rng.integers(0x2b800000, 0x4a000000, 100000, dtype=np.uint64).astype(U32),
-                        np.array([v + d for v in edges for d in (-2, -1, 0, 1, 2)], U32)])
-    x = np.concatenate([x, x | U32(0x80000000)])
-    fast = np.fromiter((lib.dc_rdovae_exact_tanh(int(v)) for v in x), dtype=U32, count=x.size)
-    general = np.fromiter((lib.dc_rdovae_exact_tanh_general(int(v)) for v in x), dtype=U32, count=x.size)
-    assert np.array_equal(fast, general)
-
-
-def test_quantisation_is_libopus_bit_for_bit():
-    rng = np.random.default_rng(13)
-    x = np.concatenate([bits(rng.uniform(-1, 1, 30000).astype(F32)),
-                        bits((np.arange(-127, 128) + .5) / 127),          # near the ties
-                        np.array([0, 0x80000000, 0x3f800000, 0xbf800000], U32)])
-    near = np.concatenate([x, x + U32(1), x - U32(1)])
-    near = near[np.isfinite(floats(near))]
-    ref = q8(floats(near))
-    ref = (ref + 128) % 256 - 128             # libopus stores it in an opus_int8: 128 (x just above 1) wraps
-    got = np.fromiter((lib.dc_rdovae_exact_quantize(int(v)) for v in near), dtype=np.int64, count=near.size)
-    assert np.array_equal(got, ref)
-    # libopus's int8 store of a NaN (x86: INT32_MIN) keeps the low byte: 0
-    assert lib.dc_rdovae_exact_quantize(0x7fc00000) == 0
-
-
-# ------------------------------------------------------------------ 3. layers
 
 @pytest.fixture(scope="module")
-def exact(model):
-    return R.RdovaeDecoder(model, arith="exact")
+def soft(model):
+    return R.RdovaeDecoder(model, arith="softfloat")
 
 
-def _layer(dec, slot, x_bits):
-    name = R.SLOT_NAMES[slot]
-    spec = dec.model.decoder_layers[name]
-    nout = spec["nb_outputs"]
-    out = np.zeros(nout, U32)
-    x = np.ascontiguousarray(x_bits, U32)
-    rc = lib.dc_rdovae_exact_layer_linear(dec.c_exact_model, slot, ffi.from_buffer("uint32_t[]", x), x.size,
-                                          ffi.from_buffer("uint32_t[]", out), nout)
-    assert rc == lib.DC_RDOVAE_OK
-    return out
-
-
-@pytest.mark.shared
-def test_float_layer_in_libopus_order(exact, model):
-    """dec_dense1: y = 0; y += w[j]*x[j] for j in order; y += bias (sgemv, then compute_linear)."""
-    rng = np.random.default_rng(17)
-    w = model.decoder_arrays["dec_dense1_weights_float"].reshape(26, 96)
-    b = model.decoder_arrays["dec_dense1_bias"]
-    for _ in range(20):
-        x = (rng.integers(-20, 21, 26) * F32(256) / rng.integers(1, 256, 26).astype(F32)).astype(F32)
-        x[rng.random(26) < .3] = 0
-        y = np.zeros(96, F32)
-        for j in range(26):
-            y = (y + w[j] * x[j]).astype(F32)
-        y = (y + b).astype(F32)
-        assert np.array_equal(_layer(exact, lib.DC_RDOVAE_SLOT_DENSE1, bits(x)), bits(y))
-
-
-@pytest.mark.shared
-def test_int8_layer_in_libopus_order(exact, model):
-    """dec_glu1 (dense cgemv8x4): y = (float)(int8 dot product) * scale + bias."""
-    rng = np.random.default_rng(19)
-    w = model.decoder_arrays["dec_glu1_weights_int8"].astype(np.int64).reshape(8, 16, 8, 4)
-    W = w.transpose(0, 2, 1, 3).reshape(64, 64)                   # [out][in] from libopus's 8x4 blocks
-    scale, b = model.decoder_arrays["dec_glu1_scale"], model.decoder_arrays["dec_glu1_bias"]
-    for _ in range(20):
-        x = rng.uniform(-1, 1, 64).astype(F32)
-        y = ((W @ q8(x)).astype(F32) * scale).astype(F32)
-        y = (y + b).astype(F32)
-        assert np.array_equal(_layer(exact, lib.DC_RDOVAE_SLOT_GLU, bits(x)), bits(y))
-
-
-# ------------------------------------------------------------------ 4. libopus's features
-
-def _dred(records):
-    return [p for p in records if p["dred"] is not None]
-
-
-@pytest.mark.shared
-@pytest.mark.parametrize("stream", STREAMS)
-def test_every_packet_bit_exact(exact, ground_truth, stream, record_property):
-    packets = _dred(ground_truth[stream][1])
-    differ = []
-    for p in packets:
-        d = p["dred"]
-        got = exact.decode_exact(d["q0"], d["state"], d["latents"][:d["latent_count"]], d["levels"][:d["latent_count"]])
-        ref = bits(np.asarray(d["features"], dtype=np.float64).reshape(-1, 20))   # 9 digits: the float32
-        if got.shape != ref.shape or not np.array_equal(got, ref):
-            differ.append(p["index"])
-    summary = f"{stream}: {len(packets) - len(differ)} of {len(packets)} DRED packets bit-exact"
-    print(summary)
-    record_property(f"rdovae_exact_{stream}", summary)
-    assert not differ, f"{summary}; first differing packets {differ[:10]}"
-
-
-@pytest.mark.shared
-def test_decode_api_gives_the_same_floats(exact, ground_truth):
-    p = next(p for p in _dred(ground_truth["S3"][1]) if p["dred"]["latent_count"] >= 2)
-    d = p["dred"]
-    f = exact.decode(SimpleNamespace(**d))
-    assert f.dtype == F32 and f.shape == (4 * d["latent_count"], 20)
-    assert np.array_equal(bits(f), bits(np.asarray(d["features"], np.float64).reshape(-1, 20)))
-
-
-@pytest.mark.shared
-def test_standalone_vectors_bit_exact(exact, model, shared, record_property):
-    from dredconf.vectors.standalone import decode_record, read_standalone
-    d = shared / "vectors" / "libopus-1.6.1-standalone"
-    if not (d / "vector_dred.bit").is_file():
-        pytest.skip(f"{d}: standalone vectors not available")
-    ref = np.frombuffer(gzip.decompress((d / "vector_dred_dec.f32.gz").read_bytes()), dtype="<u4").reshape(-1, 20)
-    records = read_standalone((d / "vector_dred.bit").read_bytes())
-    start, exact_records = 0, 0
-    for rec in records:
-        p = decode_record(rec, model.stats)
-        f = exact.decode_standalone(rec.q0, p.state, p.latents)
-        assert f.shape == (2 * rec.nb_chunks, 20)
-        exact_records += np.array_equal(bits(f), ref[start:start + len(f)])
-        start += len(f)
-    assert start == len(ref)
-    summary = f"standalone: {exact_records} of {len(records)} records ({start} rows) bit-exact"
-    print(summary)
-    record_property("rdovae_exact_standalone", summary)
-    assert exact_records == len(records) == 174, summary
-
-
-# ------------------------------------------------------------------ 5. API and safety
-
-@pytest.mark.shared
-def test_arith_selection(model, exact):
-    assert R.RdovaeDecoder(model).arith == R.DEFAULT_ARITH == "exact"
-    with pytest.raises(ValueError, match="arith"):
-        R.RdovaeDecoder(model, arith="float")
-    with pytest.raises(ValueError, match="exact"):
-        exact.c_model
-    with pytest.raises(ValueError, match="exact"):
-        exact.decode_fixed(0, [0] * 50, np.zeros((1, 25), np.int32), [0])
-    with pytest.raises(ValueError, match="fixed"):
-        R.RdovaeDecoder(model, arith="fixed").c_exact_model
-    assert exact.decode_integers(3, [0] * 50, np.zeros((0, 25), np.int32), []).shape == (0, 20)
-    assert lib.dc_rdovae_exact_simd() in (0, 1)
-
-
-@pytest.mark.shared
-def test_bad_arguments_are_rejected(exact):
-    state = [0] * 50
-    with pytest.raises(ValueError, match="at most 26"):
-        exact.decode_exact(0, state, np.zeros((27, 25), np.int32), [0] * 27)
-    with pytest.raises(ValueError, match="outside 0..15"):
-        exact.decode_exact(0, state, np.zeros((2, 25), np.int32), [0, 16])
-    with pytest.raises(ValueError, match="outside 0..15"):
-        exact.decode_exact(16, state, np.zeros((1, 25), np.int32), [0])
-    with pytest.raises(ValueError, match="levels for"):
-        exact.decode_exact(0, state, np.zeros((2, 25), np.int32), [0])
-    with pytest.raises(ValueError, match="int32"):
-        exact.decode_exact(0, state, np.full((1, 25), 1 << 31), [0])
-    m = exact.c_exact_model
-    st, lat = ffi.new("int32_t[50]"), ffi.new("int32_t[]", 27 * 25)
-    out = np.full(27 * 80, 12345, U32)
-    o = ffi.from_buffer("uint32_t[]", out)
-    for args, code in (((0, lat, ffi.new("int32_t[27]"), 27, o, out.size), lib.DC_RDOVAE_ERR_COUNT),
-                       ((0, lat, ffi.new("int32_t[]", [0, 16]), 2, o, out.size), lib.DC_RDOVAE_ERR_LEVEL),
-                       ((-1, lat, ffi.new("int32_t[1]"), 1, o, out.size), lib.DC_RDOVAE_ERR_LEVEL),
-                       ((0, lat, ffi.new("int32_t[2]"), 2, o, 159), lib.DC_RDOVAE_ERR_ARG),
-                       ((0, ffi.NULL, ffi.new("int32_t[1]"), 1, o, out.size), lib.DC_RDOVAE_ERR_ARG)):
-        assert lib.dc_rdovae_exact_decode(m, st, *args) == code
-        assert np.all(out == 12345)
-    unchecked = ffi.new("dc_rdovae_exact_model *")
-    assert lib.dc_rdovae_exact_decode(unchecked, st, 0, ffi.NULL, ffi.NULL, 0, ffi.NULL, 0) == lib.DC_RDOVAE_ERR_MODEL
-    assert lib.dc_rdovae_exact_check(unchecked) == lib.DC_RDOVAE_ERR_MODEL
-
-
-@pytest.mark.shared
-def test_any_int32_input_runs_deterministically(exact):
-    """Nothing is assumed about the integers: huge ones run as libopus would (tanh_approx of a
-    pre-activation past ~2.3e9 is inf/inf = NaN in libopus too), and always the same bits."""
-    i32 = np.iinfo(np.int32)
-    for big in (32767, i32.max, i32.min):
-        lat = np.full((26, 25), big, dtype=np.int64)
-        a = exact.decode_exact(15, np.full(50, big), lat, [15] * 26)
-        assert a.shape == (104, 20)
-        assert np.array_equal(a, exact.decode_exact(15, np.full(50, big), lat, [15] * 26))
-
-
-def _model_copy(model):
-    import copy
-    m = copy.copy(model)
-    m.decoder_arrays = dict(model.decoder_arrays)
-    m.decoder_layers = {k: dict(v) for k, v in model.decoder_layers.items()}
-    return m
-
-
-@pytest.mark.shared
-def test_bad_models_are_rejected(model):
-    m = _model_copy(model)
-    m.decoder_arrays["dec_glu1_weights_int8"] = model.decoder_arrays["dec_glu1_weights_int8"][:-1]
-    with pytest.raises(ModelError, match="dec_glu1"):
-        R.RdovaeDecoder(m, arith="exact")
-    m = _model_copy(model)
-    idx = model.decoder_arrays["dec_output_weights_idx"].copy()
-    idx[1] = 576
-    m.decoder_arrays["dec_output_weights_idx"] = idx
-    with pytest.raises(ModelError, match="dec_output"):
-        R.RdovaeDecoder(m, arith="exact")
-    m = _model_copy(model)
-    w = model.decoder_arrays["dec_hidden_init_weights_float"].copy()
-    w[7] = np.inf                                 # the float layers' weights must be finite
-    m.decoder_arrays["dec_hidden_init_weights_float"] = w
-    with pytest.raises(ModelError, match="dec_hidden_init"):
-        R.RdovaeDecoder(m, arith="exact")
-    m = _model_copy(model)
-    s = model.decoder_arrays["dec_glu4_scale"].copy()
-    s[3] = np.nan
-    m.decoder_arrays["dec_glu4_scale"] = s
-    with pytest.raises(ModelError, match="dec_glu4"):
-        R.RdovaeDecoder(m, arith="exact")
-    m = _model_copy(model)
-    m.decoder_layers["dec_dense1"]["nb_inputs"] = 25
-    with pytest.raises(ModelError, match="dec_dense1"):
-        R.RdovaeDecoder(m, arith="exact")
-
-
-@pytest.mark.shared
-def test_c_check_is_a_safety_net(model):
+@pytest.fixture(scope="module")
+def hard(model):
     dec = R.RdovaeDecoder(model, arith="exact")
-    m = dec.c_exact_model
+    if not dec.runs.startswith("exact"):
+        pytest.skip("the hardware failed the self-check: exact runs the soft-float here")
+    return dec
 
-    def rejected(slot, reason):
-        assert lib.dc_rdovae_exact_check(m) == lib.DC_RDOVAE_ERR_MODEL
-        assert (m.check_slot, m.check_reason) == (slot, reason), dec.check_error()
-        out = ffi.new("uint32_t[80]")
-        assert lib.dc_rdovae_exact_decode(m, ffi.new("int32_t[50]"), 0, ffi.new("int32_t[25]"),
-                                          ffi.new("int32_t[1]"), 1, out, 80) == lib.DC_RDOVAE_ERR_MODEL
 
-    reject_int8_layer_corruptions(m, rejected)
-    m.dense1.nb_weights -= 1
-    rejected(lib.DC_RDOVAE_SLOT_DENSE1, lib.DC_RDOVAE_BAD_WEIGHTS)
-    m.dense1.nb_weights += 1
-    old = m.gru_init.weights
-    wide = ffi.new("int16_t[]", [200] * m.gru_init.nb_weights)   # not an int8
-    m.gru_init.weights = wide
-    rejected(lib.DC_RDOVAE_SLOT_GRU_INIT, lib.DC_RDOVAE_BAD_WEIGHTS)
-    m.gru_init.weights = old
-    old = m.latent_scale
-    bad = ffi.new("int32_t[]", [256] * (16 * 25))
-    m.latent_scale = bad
-    rejected(lib.DC_RDOVAE_EXACT_SLOT_SCALES, lib.DC_RDOVAE_BAD_SCALE)
-    m.latent_scale = old
-    m.gru_init.idx = ffi.NULL
-    rejected(lib.DC_RDOVAE_SLOT_GRU_INIT, lib.DC_RDOVAE_BAD_POINTER)
-    with pytest.raises(ModelError, match="dec_gru_init"):
-        raise dec.check_error()
+@pytest.mark.parametrize("simd", ["off", "auto"])
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(packet=_packets())
+def test_hardware_is_the_soft_float(hard, soft, simd, packet):
+    q0, state, latents, levels = packet
+    R.set_simd(simd)
+    try:
+        a = hard.decode_bits(q0, state, np.array(latents, np.int64).reshape(-1, 25), levels)
+    finally:
+        R.set_simd("auto")
+    b = soft.decode_bits(q0, state, np.array(latents, np.int64).reshape(-1, 25), levels)
+    assert np.array_equal(a, b)
+
+
+# ------------------------------------------------------------------ 4. the batch call
+
+def _payload_items(model, data: bytes):
+    """(bytes, frame_offset) of every DRED payload of a stream, with the one-at-a-time results."""
+    ref = ReferenceDecoder(model)
+    results = [r for r in ref.decode_records(data) if getattr(r, "payload", None) is not None]
+    return [(r.location.payload, r.location.frame_offset) for r in results], [r.payload for r in results]
+
+
+def test_decode_many_is_one_at_a_time(model, ground_truth, edge_truth):
+    dec = R.RdovaeDecoder(model)
+    for name, (data, expected) in {**ground_truth, **edge_truth}.items():
+        items, singles = _payload_items(model, data)
+        many = dec.decode_many(items)
+        assert [p for p, _ in many] == singles == P.decode_dred_payloads(items, model.stats), name
+        want = [p["dred"] for p in expected if p["dred"] is not None]
+        assert len(many) == len(want)
+        for (p, f), d in zip(many, want):
+            assert f.shape == (4 * p.latent_count, 20)
+            assert np.array_equal(bits(f), expected_bits(d)), name
+
+
+def test_decode_many_edges(model):
+    dec = R.RdovaeDecoder(model, arith="softfloat")
+    assert dec.decode_many([]) == []
+    assert P.decode_dred_payloads([(b"", 0)], model.stats)[0].latent_count == 0
+    (p, f), = dec.decode_many([(bytes(range(40)), 7)], max_latents=3)
+    assert p.latent_count <= 3 and p.frame_offset == 7 and f.shape == (4 * p.latent_count, 20)
+    with pytest.raises(ValueError, match="frame_offset"):
+        dec.decode_many([(b"\x01", 70000)])
+    with pytest.raises(ValueError, match="max_latents"):
+        P.decode_dred_payloads([(b"\x01", 0)], model.stats, max_latents=27)

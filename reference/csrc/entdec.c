@@ -1,17 +1,6 @@
 /* RFC 6716 section 4.1 range decoder; see entdec.h. */
 #include "entdec.h"
-
-#define SYM_BITS 8                                /* the coder emits bytes */
-#define CODE_BITS 32                              /* width of rng and val */
-#define SYM_MAX ((1u << SYM_BITS) - 1)
-#define CODE_TOP (1u << (CODE_BITS - 1))          /* rng never exceeds this */
-#define CODE_BOT (CODE_TOP >> SYM_BITS)           /* renormalise while rng <= this */
-#define CODE_EXTRA ((CODE_BITS - 2) % SYM_BITS + 1) /* bits of the first byte used by init: 7 */
-#define UINT_BITS 8                               /* dc_dec_uint range-codes at most this many high bits */
-#define WINDOW_BITS 32                            /* size of the raw-bit window */
-
-/* Number of bits needed to write v (0 for 0). */
-static int ilog(uint32_t v) { int n = 0; while (v) { n++; v >>= 1; } return n; }
+#include "entcode.h"
 
 /* Next byte from the front, 0 past the end (RFC 6716 4.1.1). */
 static unsigned read_byte(dc_dec *d) { return d->offs < d->storage ? d->buf[d->offs++] : 0; }
@@ -23,14 +12,14 @@ static unsigned read_byte_from_end(dc_dec *d) {
 
 /* Shift whole bytes in until rng > 2^23 (RFC 6716 4.1.2.1): val keeps the 31-bit window, inverted. */
 static void normalize(dc_dec *d) {
-    while (d->rng <= CODE_BOT) {
+    while (d->rng <= DC_EC_CODE_BOT) {
         unsigned sym;
-        d->nbits_total += SYM_BITS;
-        d->rng <<= SYM_BITS;
+        d->nbits_total += DC_EC_SYM_BITS;
+        d->rng <<= DC_EC_SYM_BITS;
         sym = (unsigned)d->rem;                          /* its low bit is still unused */
         d->rem = (int)read_byte(d);
-        sym = (sym << SYM_BITS | (unsigned)d->rem) >> (SYM_BITS - CODE_EXTRA);
-        d->val = ((d->val << SYM_BITS) + (SYM_MAX & ~sym)) & (CODE_TOP - 1);
+        sym = (sym << DC_EC_SYM_BITS | (unsigned)d->rem) >> (DC_EC_SYM_BITS - DC_EC_CODE_EXTRA);
+        d->val = ((d->val << DC_EC_SYM_BITS) + (DC_EC_SYM_MAX & ~sym)) & (DC_EC_CODE_TOP - 1);
     }
 }
 
@@ -41,11 +30,11 @@ void dc_dec_init(dc_dec *d, const unsigned char *buf, uint32_t storage) {
     d->end_offs = 0;
     d->end_window = 0;
     d->nend_bits = 0;
-    d->nbits_total = CODE_BITS + 1 - ((CODE_BITS - CODE_EXTRA) / SYM_BITS) * SYM_BITS; /* so tell() is 1 after init, as in the encoder */
+    d->nbits_total = DC_EC_CODE_BITS + 1 - ((DC_EC_CODE_BITS - DC_EC_CODE_EXTRA) / DC_EC_SYM_BITS) * DC_EC_SYM_BITS; /* so tell() is 1 after init, as in the encoder */
     d->offs = 0;
-    d->rng = 1u << CODE_EXTRA;
+    d->rng = 1u << DC_EC_CODE_EXTRA;
     d->rem = (int)read_byte(d);
-    d->val = d->rng - 1 - ((unsigned)d->rem >> (SYM_BITS - CODE_EXTRA));
+    d->val = d->rng - 1 - ((unsigned)d->rem >> (DC_EC_SYM_BITS - DC_EC_CODE_EXTRA));
     d->ext = 0;
     d->error = 0;
     normalize(d);
@@ -129,11 +118,11 @@ uint32_t dc_dec_uint(dc_dec *d, uint32_t ft) {
     int ftb;
     if (ft < 2) { d->error = 1; return 0; }
     ft--;                                                /* now the largest value */
-    ftb = ilog(ft);
-    if (ftb > UINT_BITS) {
+    ftb = dc_ec_ilog(ft);
+    if (ftb > DC_EC_UINT_BITS) {
         uint32_t t;
         unsigned top;
-        ftb -= UINT_BITS;
+        ftb -= DC_EC_UINT_BITS;
         top = (unsigned)(ft >> ftb) + 1;
         s = dc_decode(d, top);
         dc_dec_update(d, s, s + 1, top);
@@ -153,8 +142,8 @@ uint32_t dc_dec_bits(dc_dec *d, unsigned bits) {
     int avail = d->nend_bits;
     if (bits > 25) { d->error = 1; return 0; }          /* the window refills to at least 25 bits */
     if ((unsigned)avail < bits) {
-        do { window |= (uint32_t)read_byte_from_end(d) << avail; avail += SYM_BITS; }
-        while (avail <= WINDOW_BITS - SYM_BITS);
+        do { window |= (uint32_t)read_byte_from_end(d) << avail; avail += DC_EC_SYM_BITS; }
+        while (avail <= DC_EC_WINDOW_BITS - DC_EC_SYM_BITS);
     }
     v = window & ((1u << bits) - 1u);
     d->end_window = bits < 32 ? window >> bits : 0;
@@ -163,15 +152,8 @@ uint32_t dc_dec_bits(dc_dec *d, unsigned bits) {
     return v;
 }
 
-/* Bits used so far, rounded up (RFC 6716 4.1.6.1); equal in encoder and decoder at the same point. */
-int dc_dec_tell(const dc_dec *d) { return d->nbits_total - ilog(d->rng); }
+/* Bits used so far, rounded up (RFC 6716 4.1.6.1). */
+int dc_dec_tell(const dc_dec *d) { return dc_ec_tell(d->nbits_total, d->rng); }
 
-/* Bits used so far in 1/8 bits, rounded up (RFC 6716 4.1.6.2): log2(rng) to 3 fractional bits from 16 bits of rng. */
-uint32_t dc_dec_tell_frac(const dc_dec *d) {
-    static const unsigned step[8] = {35733, 38967, 42495, 46340, 50535, 55109, 60097, 65535}; /* 2^(16+(k+1)/8), truncated */
-    int l = ilog(d->rng);
-    uint32_t r = d->rng >> (l - 16);                     /* rng > 2^23 after normalise, so l >= 24 */
-    unsigned b = (r >> 12) - 8;
-    b += r > step[b];
-    return ((uint32_t)d->nbits_total << 3) - (uint32_t)((l << 3) + (int)b);
-}
+/* Bits used so far in 1/8 bits, rounded up (RFC 6716 4.1.6.2). */
+uint32_t dc_dec_tell_frac(const dc_dec *d) { return dc_ec_tell_frac(d->nbits_total, d->rng); }

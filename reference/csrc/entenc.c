@@ -1,18 +1,7 @@
 /* RFC 6716 section 4.1 range encoder; see entenc.h. */
 #include <string.h>
 #include "entenc.h"
-
-#define SYM_BITS 8                                /* the coder emits bytes */
-#define CODE_BITS 32                              /* width of rng and val */
-#define SYM_MAX ((1u << SYM_BITS) - 1)
-#define CODE_TOP (1u << (CODE_BITS - 1))          /* rng never exceeds this */
-#define CODE_BOT (CODE_TOP >> SYM_BITS)           /* renormalise while rng <= this */
-#define CODE_SHIFT (CODE_BITS - SYM_BITS - 1)     /* val >> this is the next byte plus a carry bit */
-#define UINT_BITS 8                               /* dc_enc_uint range-codes at most this many high bits */
-#define WINDOW_BITS 32                            /* size of the raw-bit window */
-
-/* Number of bits needed to write v (0 for 0). */
-static int ilog(uint32_t v) { int n = 0; while (v) { n++; v >>= 1; } return n; }
+#include "entcode.h"
 
 /* Append a range-coder byte; -1 (and nothing written) when it would meet the raw bits at the end. */
 static int write_byte(dc_enc *e, unsigned v) {
@@ -30,21 +19,21 @@ static int write_byte_at_end(dc_enc *e, unsigned v) {
 
 /* Emit the top 9 bits c (byte + carry): hold 0xFF bytes until a later byte decides whether the carry reaches them. */
 static void carry_out(dc_enc *e, int c) {
-    if (c != (int)SYM_MAX) {
-        int carry = c >> SYM_BITS;
+    if (c != (int)DC_EC_SYM_MAX) {
+        int carry = c >> DC_EC_SYM_BITS;
         if (e->rem >= 0) e->error |= write_byte(e, (unsigned)(e->rem + carry)); /* no byte before the first */
-        for (; e->ext > 0; e->ext--) e->error |= write_byte(e, (SYM_MAX + (unsigned)carry) & SYM_MAX);
-        e->rem = c & (int)SYM_MAX;
+        for (; e->ext > 0; e->ext--) e->error |= write_byte(e, (DC_EC_SYM_MAX + (unsigned)carry) & DC_EC_SYM_MAX);
+        e->rem = c & (int)DC_EC_SYM_MAX;
     } else e->ext++;
 }
 
 /* Shift out whole bytes until rng > 2^23 (RFC 6716 4.1.2.1 in reverse). */
 static void normalize(dc_enc *e) {
-    while (e->rng <= CODE_BOT) {
-        carry_out(e, (int)(e->val >> CODE_SHIFT));
-        e->val = (e->val << SYM_BITS) & (CODE_TOP - 1);
-        e->rng <<= SYM_BITS;
-        e->nbits_total += SYM_BITS;
+    while (e->rng <= DC_EC_CODE_BOT) {
+        carry_out(e, (int)(e->val >> DC_EC_CODE_SHIFT));
+        e->val = (e->val << DC_EC_SYM_BITS) & (DC_EC_CODE_TOP - 1);
+        e->rng <<= DC_EC_SYM_BITS;
+        e->nbits_total += DC_EC_SYM_BITS;
     }
 }
 
@@ -55,9 +44,9 @@ void dc_enc_init(dc_enc *e, unsigned char *buf, uint32_t storage) {
     e->end_offs = 0;
     e->end_window = 0;
     e->nend_bits = 0;
-    e->nbits_total = CODE_BITS + 1;                      /* so tell() is 1 before any symbol */
+    e->nbits_total = DC_EC_CODE_BITS + 1;                      /* so tell() is 1 before any symbol */
     e->offs = 0;
-    e->rng = CODE_TOP;
+    e->rng = DC_EC_CODE_TOP;
     e->val = 0;
     e->ext = 0;
     e->rem = -1;
@@ -133,10 +122,10 @@ void dc_enc_uint(dc_enc *e, uint32_t fl, uint32_t ft) {
     int ftb;
     if (ft < 2 || fl >= ft) { e->error = 1; return; }
     ft--;
-    ftb = ilog(ft);
-    if (ftb > UINT_BITS) {
+    ftb = dc_ec_ilog(ft);
+    if (ftb > DC_EC_UINT_BITS) {
         unsigned top;
-        ftb -= UINT_BITS;
+        ftb -= DC_EC_UINT_BITS;
         top = (unsigned)(ft >> ftb);
         dc_encode(e, (unsigned)(fl >> ftb), (unsigned)(fl >> ftb) + 1, top + 1);
         dc_enc_bits(e, fl & ((1u << ftb) - 1u), (unsigned)ftb);
@@ -148,12 +137,12 @@ void dc_enc_bits(dc_enc *e, uint32_t fl, unsigned bits) {
     uint32_t window = e->end_window;
     int used = e->nend_bits;
     if (bits == 0 || bits > 25 || (fl >> bits) != 0) { e->error = 1; return; }
-    if (used + (int)bits > WINDOW_BITS) {                /* flush whole bytes to make room */
+    if (used + (int)bits > DC_EC_WINDOW_BITS) {                /* flush whole bytes to make room */
         do {
-            e->error |= write_byte_at_end(e, window & SYM_MAX);
-            window >>= SYM_BITS;
-            used -= SYM_BITS;
-        } while (used >= SYM_BITS);
+            e->error |= write_byte_at_end(e, window & DC_EC_SYM_MAX);
+            window >>= DC_EC_SYM_BITS;
+            used -= DC_EC_SYM_BITS;
+        } while (used >= DC_EC_SYM_BITS);
     }
     window |= fl << used;
     used += (int)bits;
@@ -173,8 +162,8 @@ void dc_enc_shrink(dc_enc *e, uint32_t size) {
 void dc_enc_done(dc_enc *e) {
     uint32_t window, msk, end;
     int used, l;
-    l = CODE_BITS - ilog(e->rng);                        /* enough bits for a multiple of 2^(31-l) inside the range */
-    msk = (CODE_TOP - 1) >> l;
+    l = DC_EC_CODE_BITS - dc_ec_ilog(e->rng);                        /* enough bits for a multiple of 2^(31-l) inside the range */
+    msk = (DC_EC_CODE_TOP - 1) >> l;
     end = (e->val + msk) & ~msk;
     if ((end | msk) >= e->val + e->rng) {                /* not enough when the rounded value's tail leaves the range */
         l++;
@@ -182,17 +171,17 @@ void dc_enc_done(dc_enc *e) {
         end = (e->val + msk) & ~msk;
     }
     while (l > 0) {
-        carry_out(e, (int)(end >> CODE_SHIFT));
-        end = (end << SYM_BITS) & (CODE_TOP - 1);
-        l -= SYM_BITS;
+        carry_out(e, (int)(end >> DC_EC_CODE_SHIFT));
+        end = (end << DC_EC_SYM_BITS) & (DC_EC_CODE_TOP - 1);
+        l -= DC_EC_SYM_BITS;
     }
     if (e->rem >= 0 || e->ext > 0) carry_out(e, 0);     /* releases the held byte(s) */
     window = e->end_window;
     used = e->nend_bits;
-    while (used >= SYM_BITS) {
-        e->error |= write_byte_at_end(e, window & SYM_MAX);
-        window >>= SYM_BITS;
-        used -= SYM_BITS;
+    while (used >= DC_EC_SYM_BITS) {
+        e->error |= write_byte_at_end(e, window & DC_EC_SYM_MAX);
+        window >>= DC_EC_SYM_BITS;
+        used -= DC_EC_SYM_BITS;
     }
     if (e->error) return;
     if (e->buf) memset(e->buf + e->offs, 0, e->storage - e->offs - e->end_offs); /* unused middle reads as zeros */
@@ -208,17 +197,10 @@ void dc_enc_done(dc_enc *e) {
 }
 
 /* Bits written so far, rounded up; matches dc_dec_tell at the same point. */
-int dc_enc_tell(const dc_enc *e) { return e->nbits_total - ilog(e->rng); }
+int dc_enc_tell(const dc_enc *e) { return dc_ec_tell(e->nbits_total, e->rng); }
 
 /* As dc_enc_tell in 1/8 bits (RFC 6716 4.1.6.2). */
-uint32_t dc_enc_tell_frac(const dc_enc *e) {
-    static const unsigned step[8] = {35733, 38967, 42495, 46340, 50535, 55109, 60097, 65535}; /* 2^(16+(k+1)/8), truncated */
-    int l = ilog(e->rng);
-    uint32_t r = e->rng >> (l - 16);
-    unsigned b = (r >> 12) - 8;
-    b += r > step[b];
-    return ((uint32_t)e->nbits_total << 3) - (uint32_t)((l << 3) + (int)b);
-}
+uint32_t dc_enc_tell_frac(const dc_enc *e) { return dc_ec_tell_frac(e->nbits_total, e->rng); }
 
 /* Range-coder bytes written at the front so far (after dc_enc_done: all of them). */
 uint32_t dc_enc_range_bytes(const dc_enc *e) { return e->offs; }

@@ -15,7 +15,7 @@
    0/0 and inf/inf give x86's default NaN 0xFFC00000, a NaN operand comes back quieted (the
    first NaN operand, as SSE returns it).  NaN payloads are not something libopus defines; the
    RDOVAE decoder never produces a NaN from a checked model and DRED integers of any size
-   short of ~2^31 (see rdovae_exact.h).
+   short of ~2^31 (see rdovae.h).
 
    The functions are static inline here (the decoder calls them in its inner loops); the
    dc_sf32_* entry points below are the same functions for tests (softfloat32.c). */
@@ -281,5 +281,74 @@ static inline int dc_sf_lt(uint32_t a, uint32_t b)
     kb = (b & DC_SF_SIGN) ? -(int64_t)(b & DC_SF_ABS) : (int64_t)(b & DC_SF_ABS);
     return ka < kb;
 }
+
+/* Unpacked positive normal floats, m * 2^e with 2^23 <= m < 2^24: a shorter form of the same
+   operations for a chain of them whose every value is known to be a positive normal float
+   (no special cases, no packing between steps); each operation is its exact integer result
+   rounded to 24 bits, to nearest even, as dc_sf_* round it.  Used by the soft-float's
+   tanh_approx where its input keeps every intermediate so (nnet.inc). */
+typedef struct {
+    uint64_t m;
+    int32_t e;
+} dc_upf;
+
+/* s * 2^e with 2^(23+sh) <= s < 2^(24+sh), rounded to 24 bits */
+static inline dc_upf dc_upf_round(uint64_t s, int32_t e, int sh)
+{
+    /* nearest, ties to even: add half - 1 plus the kept part's lowest bit, then truncate */
+    uint64_t q = (s + ((uint64_t)1 << (sh - 1)) - 1 + ((s >> sh) & 1)) >> sh;
+    int carry = (int)(q >> 24);    /* rounded up to 2^24: 2^23, one binade up */
+    dc_upf r;
+    r.m = q >> carry;
+    r.e = e + sh + carry;
+    return r;
+}
+
+static inline dc_upf dc_upf_mul(dc_upf a, dc_upf b)
+{
+    uint64_t p = a.m * b.m;        /* [2^46, 2^48) */
+    int hi = (int)(p >> 47);
+    return dc_upf_round(p, a.e + b.e, 23 + hi);
+}
+
+static inline dc_upf dc_upf_add(dc_upf a, dc_upf b)
+{
+    dc_upf t;
+    int32_t d;
+    uint64_t x, y, s;
+    int hi;
+    if (a.e < b.e) { t = a; a = b; b = t; }
+    d = a.e - b.e;
+    if (d > 63) d = 63;
+    x = a.m << 32;
+    y = b.m << 32;
+    y = (y >> d) | ((y & (((uint64_t)1 << d) - 1)) != 0);   /* sticky, as in dc_sf_add */
+    s = x + y;                     /* [2^55, 2^57) */
+    hi = (int)(s >> 56);
+    return dc_upf_round(s, a.e - 32, 32 + hi);
+}
+
+static inline dc_upf dc_upf_div(dc_upf a, dc_upf b)
+{
+    uint64_t num = a.m << 40, q = num / b.m, r = num - q * b.m;
+    uint64_t s = (q << 1) | (r != 0);   /* [2^40, 2^42), remainder as a sticky bit */
+    int hi = (int)(s >> 41);
+    return dc_upf_round(s, a.e - b.e - 41, 17 + hi);
+}
+
+/* A positive normal float, unpacked. */
+static inline dc_upf dc_upf_of(uint32_t f)
+{
+    dc_upf r;
+    r.m = (f & 0x7fffffu) | 0x800000u;
+    r.e = (int32_t)((f >> 23) & 0xffu) - 150;
+    return r;
+}
+
+/* 1 if v >= 1. */
+static inline int dc_upf_ge_one(dc_upf v) { return v.e >= -23; }
+
+/* Packed again (v a normal float's value). */
+static inline uint32_t dc_upf_pack(dc_upf v) { return ((uint32_t)(v.e + 150) << 23) | ((uint32_t)v.m & 0x7fffffu); }
 
 #endif

@@ -1,6 +1,6 @@
 """Speed of the whole `decode` (inspect plus the RDOVAE features) over the four shared streams.
 
-Both arithmetics; run with ``pytest tests/benchmarks --benchmark-enable``. The extra info
+Both arithmetics (the same bits); run with ``pytest tests/benchmarks --benchmark-enable``. The extra info
 records packets and latents per second (1241 packets, 1237 with DRED). Skipped unless
 benchmarks are enabled.
 """
@@ -15,7 +15,7 @@ from conftest import STREAMS
 pytestmark = [pytest.mark.shared, pytest.mark.usefixtures("benchmarks_enabled")]
 
 
-@pytest.mark.parametrize("arith", ["exact", "fixed"])
+@pytest.mark.parametrize("arith", ["exact", "softfloat"])
 def test_bench_decode_shared_streams(benchmark, ground_truth, model_dir, arith):
     decoder = ReferenceDecoder(model_dir, features=True, arith=arith)
     streams = [ground_truth[s][0] for s in STREAMS]

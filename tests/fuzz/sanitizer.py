@@ -44,7 +44,7 @@ def flags() -> list[str]:
 
 def cache_dir() -> Path:
     h = hashlib.sha256()
-    for p in sorted(CSRC.glob("*.[ch]")):
+    for p in sorted(CSRC.glob("*.[ch]")) + sorted(CSRC.glob("*.inc")):
         h.update(p.name.encode() + b"\0" + p.read_bytes())
     h.update(" ".join(flags() + [os.environ.get("DREDCONF_CFLAGS", ""), sys.version]).encode())
     base = Path(os.environ.get("DREDCONF_SAN_DIR") or tempfile.gettempdir())
