@@ -63,6 +63,19 @@ def model(model_dir):
 
 
 @pytest.fixture(scope="session")
+def fargan_model(model_dir):
+    """The shared model with the FARGAN vocoder's weights only."""
+    from dredconf.reference.model import load_model
+
+    return load_model(model_dir, parts=("fargan",))
+
+
+@pytest.fixture(scope="session")
+def vocoder_dir(shared) -> Path:
+    return _require(shared / "vectors" / "libopus-1.6.1-vocoder", "libopus vocoder vectors")
+
+
+@pytest.fixture(scope="session")
 def stats(model_dir):
     """The quantizer tables (16 levels × dimension) of the shared model."""
     from dredconf.reference.model import load_model
@@ -93,6 +106,19 @@ def select_arith(name: str, level: str):
     if R.set_simd(level) != level and level != "auto":
         R.set_simd("auto")
         pytest.skip(f"no {level} kernels on this machine")
+
+
+def in_arith(request, make):
+    """For a fixture over ARITH_CASES: the network ``make(arithmetic)`` builds, in the case's arithmetic and
+    kernel level (the hardware's levels restored after)."""
+    from dredconf.reference import rdovae as R
+
+    name, level = request.param
+    select_arith(name, level)
+    network = make(name)
+    assert network.runs.startswith(name)
+    yield network
+    R.set_simd("auto")
 
 
 @pytest.fixture(params=ARITH_CASES, ids=[f"{a}-{k}" for a, k in ARITH_CASES])

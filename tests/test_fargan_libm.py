@@ -4,8 +4,9 @@
 2. exp: the correctly rounded float32 (an 80-digit value rounded) on edges and random inputs, and libm's
    (float)exp((double)x) on the same; never an input whose fixed-point value is too near a rounding boundary.
 3. The period: libopus's expression with a correctly rounded pow and with libm's, on random features.
-4. tests/tools/fargan_libm_scan.c (every float32 through both, in C): a slice here; the whole range with
-   DREDCONF_EXHAUSTIVE=1 (a few minutes).
+4. The shared items: every exp and pow call libopus makes on them, counted against libm (docs/FARGAN.md).
+5. tests/tools/fargan_libm_scan.c (every float32 through both, in C): a slice here; the whole range with
+   DREDCONF_EXHAUSTIVE=1 (a few minutes), the figures docs/FARGAN.md reports.
 """
 from __future__ import annotations
 
@@ -94,7 +95,31 @@ def test_period_with_libm_pow_on_a_sample():
         assert lib.dc_fargan_period(b) == L.reference_period(b, L.glibc_pow), float(f)
 
 
-# ------------------------------------------------------------------ 4. every float32, in C
+# ------------------------------------------------------------------ 4. the shared items
+
+@pytest.mark.shared
+@pytest.mark.parametrize("item, exp_calls, pow_calls, pow_doubles_differ",
+                         [("slt_16k", 4196, 1053, 2), ("alsaA_16k", 1168, 296, 1)])
+def test_every_call_on_the_shared_items(vocoder_dir, fargan_model, item, exp_calls, pow_calls, pow_doubles_differ):
+    """libopus makes 4 exp calls per synthesised frame (frames + 2, the priming included) and one pow per frame
+    (five for the priming, the last frame twice more); libm rounds every exp to our float32 and every period to
+    ours, though its pow's double differs from the correctly rounded one in a few calls (by one ulp, never across
+    a period step)."""
+    from dredconf.reference.fargan import FarganSynthesizer
+
+    f = np.fromfile(vocoder_dir / f"{item}.features.f32", dtype="<f4").reshape(-1, 20)
+    _, gains = FarganSynthesizer(fargan_model).synthesize_traced(f)
+    assert gains.size == exp_calls
+    assert sum(lib.dc_fargan_exp(int(b)) != L.libm_exp_f32(int(b)) for b in gains.view(np.uint32)) == 0
+    pitch = [f[0, 18]] * 5 + list(f[1:, 18]) + [f[-1, 18]] * 2
+    assert len(pitch) == pow_calls
+    ys = [(1. / 60.) * ((float(p) + 1.5) * 60) for p in pitch]
+    assert sum(L.pow2_correct(y) != math.pow(2.0, y) for y in ys) == pow_doubles_differ
+    bits = [int(np.float32(p).view(np.uint32)) for p in pitch]
+    assert all(lib.dc_fargan_period(b) == L.reference_period(b, L.glibc_pow) for b in bits)
+
+
+# ------------------------------------------------------------------ 5. every float32, in C
 
 @pytest.fixture(scope="module")
 def scan(tmp_path_factory) -> Path:

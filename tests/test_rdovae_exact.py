@@ -30,7 +30,7 @@ from dredconf.reference._core import lib
 from dredconf.reference.decoder import ReferenceDecoder
 from dredconf.vectors.standalone import decode_record, read_standalone
 
-from conftest import ARITH_CASES, EDGE_STREAMS, STREAMS, select_arith
+from conftest import ARITH_CASES, EDGE_STREAMS, STREAMS, in_arith
 
 pytestmark = pytest.mark.shared
 F32 = np.float32
@@ -47,12 +47,7 @@ def expected_bits(d: dict) -> np.ndarray:
 @pytest.fixture(params=ARITH_CASES, ids=[f"{a}-{k}" for a, k in ARITH_CASES])
 def decoder(request, model):
     """A decoder in each arithmetic, the hardware at each kernel level this machine has."""
-    name, level = request.param
-    select_arith(name, level)
-    dec = R.RdovaeDecoder(model, arith=name)
-    assert dec.runs.startswith(name)
-    yield dec
-    R.set_simd("auto")
+    yield from in_arith(request, lambda name: R.RdovaeDecoder(model, arith=name))
 
 
 # ------------------------------------------------------------------ 1. the self-check

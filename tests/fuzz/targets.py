@@ -721,7 +721,7 @@ def _model_texts():
         src = model_dir()
         if src is None or not src.is_dir():
             raise Unavailable("no model directory")
-        names = [M.CONSTANTS_H, M.STATS_C, M.STATS_H, M.DEC_C, M.DEC_H]
+        names = [M.CONSTANTS_H, M.STATS_C, M.STATS_H, M.DEC_C, M.DEC_H, M.FARGAN_C]
         texts = {n: (src / n).read_bytes() for n in names}
         anchors = {n: [m.start() for m in _ANCHOR.finditer(t)][:200000] for n, t in texts.items()}
         work = Path(tempfile.mkdtemp(prefix="dredconf-fuzz-model-"))
@@ -734,14 +734,14 @@ def _model_texts():
 @target("model", max_len=256, c_core=True)
 def t_model(data: bytes) -> None:
     """The model-directory loader on corrupted C-array text: edits of the real files (in a tmp dir)
-    steered by the input, then load_model and, if it loads, the RDOVAE decoder on one payload;
-    documented error: ModelError."""
+    steered by the input, then load_model and, if it loads, the RDOVAE decoder on one payload (the FARGAN
+    vocoder on two frames, for fargan_data.c); documented error: ModelError."""
     from dredconf.errors import ModelError
     from dredconf.reference import model as M
 
     texts, anchors, work, sums = _model_texts()
     inp = Input(data)
-    names = [M.STATS_C, M.STATS_C, M.CONSTANTS_H, M.DEC_C, M.DEC_C, M.DEC_H, M.STATS_C, M.DEC_C]
+    names = [M.STATS_C, M.STATS_C, M.CONSTANTS_H, M.DEC_C, M.DEC_C, M.DEC_H, M.STATS_C, M.DEC_C, M.FARGAN_C]
     name = names[inp.int(len(names))]
     text = bytearray(texts[name])
     for _ in range(1 + inp.int(3)):
@@ -771,6 +771,7 @@ def t_model(data: bytes) -> None:
             text[pos:pos] = line
     with_sums = inp.byte() == 0x5A  # rarely: the SHA256SUMS check is one line, the parsers are the rest
     parts = ("stats",) if name in (M.STATS_C, M.CONSTANTS_H) and inp.byte() & 1 else ("stats", "decoder")
+    parts = ("stats", "fargan") if name == M.FARGAN_C else parts
     target_file = work / name
     target_file.write_bytes(bytes(text))
     if with_sums:
@@ -780,6 +781,8 @@ def t_model(data: bytes) -> None:
         check(model.stats.latent_r.shape == (16, 25) and model.stats.state_p0.shape == (16, 50), "stats shapes")
         if "decoder" in parts:
             _model_decode(model)
+        if "fargan" in parts:
+            _model_synth(model)
         return ("loaded", name, parts)
     except ModelError as e:
         check_error(e)
@@ -803,6 +806,16 @@ def _model_decode(model) -> None:
     f = dec.decode(p)
     check(f.shape == (4 * p.latent_count, 20), "features shape")
     check(bool(np.all(np.isfinite(f))), "features not finite with an accepted model")
+
+
+def _model_synth(model) -> None:
+    """A (possibly corrupted, but accepted) FARGAN model must synthesise without crashing."""
+    import numpy as np
+
+    from dredconf.reference.fargan import FarganSynthesizer
+
+    pcm = FarganSynthesizer(model).synthesize(np.linspace(-1, 1, 40, dtype=np.float32))
+    check(pcm.shape == (320,), "synthesis length")
 
 
 def allowed_for(t: Target) -> tuple:
