@@ -340,3 +340,7 @@ main.add_command(check)
 from dredconf.vectors.cli import vectors  # noqa: E402
 
 main.add_command(vectors)
+
+from dredconf.synth import synth  # noqa: E402
+
+main.add_command(synth)
