@@ -3,7 +3,8 @@
 This is where spec (where things are) meets the C core (what the bits say):
 ``parse_packet`` frames the packet, ``parse_extensions`` walks its padding,
 ``find_dred`` picks the DRED payload, the core decodes it into integers and,
-when asked, the RDOVAE (exact by default, or fixed point) turns those into features.
+when asked, the RDOVAE turns those into libopus's features.  A stream's payloads
+go to the core in batches (``dc_dred_decode_many``), not one call per packet.
 """
 from __future__ import annotations
 
@@ -16,10 +17,12 @@ import numpy as np
 from dredconf.errors import DredconfError, StreamError
 from dredconf.spec import find_dred, parse_extensions, parse_packet, read_stream
 from dredconf.reference.model import Model, load_model
-from dredconf.reference.payload import DredPayload, decode_dred_payload
+from dredconf.reference.payload import DredPayload, decode_dred_payloads
 
 #: The value of ``extension_error`` for malformed padding, as libopus reports it.
 INVALID_PACKET = "invalid packet"
+#: Packets whose DRED payloads go to the C core in one call.
+BATCH = 256
 
 
 @dataclass
@@ -83,8 +86,8 @@ class ReferenceDecoder:
 
             self._rdovae = RdovaeDecoder(self.model, arith=arith or DEFAULT_ARITH)
 
-    def decode_packet(self, data: bytes, index: int = 0) -> PacketResult:
-        """Decode one packet; errors are collected in the result, never raised."""
+    def _parse(self, data: bytes, index: int) -> PacketResult:
+        """Framing, extensions and where the DRED payload is; errors collected, never raised."""
         res = PacketResult(index=index, data=bytes(data))
         try:
             res.packet = parse_packet(res.data)
@@ -95,19 +98,42 @@ class ReferenceDecoder:
         if res.extensions.error is not None:
             res.errors.append(res.extensions.error.at(packet=index, offset_base=res.packet.padding.offset))
         res.location = find_dred(res.packet, res.extensions)
-        if res.location is not None:
-            res.payload = decode_dred_payload(res.location.payload, res.location.frame_offset, self.model.stats)
-            if self._rdovae is not None:
-                res.features = self._rdovae.decode(res.payload)
+        return res
+
+    def _decode_payloads(self, results: list[PacketResult]) -> None:
+        """The DRED payloads of these results, to integers (and features), in one C call."""
+        found = [r for r in results if r.location is not None]
+        items = [(r.location.payload, r.location.frame_offset) for r in found]
+        if self._rdovae is not None:
+            for r, (p, f) in zip(found, self._rdovae.decode_many(items)):
+                r.payload, r.features = p, f
+        else:
+            for r, p in zip(found, decode_dred_payloads(items, self.model.stats)):
+                r.payload = p
+
+    def decode_packet(self, data: bytes, index: int = 0) -> PacketResult:
+        """Decode one packet; errors are collected in the result, never raised."""
+        res = self._parse(data, index)
+        self._decode_payloads([res])
         return res
 
     def decode_records(self, data: bytes) -> Iterator[PacketResult | StreamError]:
-        """Every packet of a stream file, then the stream error that stopped it, if any."""
+        """Every packet of a stream file, then the stream error that stopped it, if any (decoded
+        ``BATCH`` packets at a time)."""
+        batch: list[PacketResult] = []
         for rec in read_stream(data):
             if isinstance(rec, StreamError):
+                self._decode_payloads(batch)
+                yield from batch
                 yield rec
                 return
-            yield self.decode_packet(rec.packet, rec.index)
+            batch.append(self._parse(rec.packet, rec.index))
+            if len(batch) == BATCH:
+                self._decode_payloads(batch)
+                yield from batch
+                batch = []
+        self._decode_payloads(batch)
+        yield from batch
 
     def decode_stream(self, data: bytes) -> dict:
         """``{"packets": [...], "errors": [...]}`` for a whole stream file."""
