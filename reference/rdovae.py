@@ -23,6 +23,7 @@ chooses the hardware kernels; ``off`` forces the portable C ones.
 from __future__ import annotations
 
 import os
+import warnings
 from typing import Any, Iterable, Protocol, Sequence
 
 import numpy as np
@@ -63,6 +64,7 @@ DEFAULT_ARITH = "exact"
 _ARITH = {"exact": lib.DC_ARITH_EXACT, "softfloat": lib.DC_ARITH_SOFTFLOAT}
 #: Hardware kernel levels, by the names ``set_simd`` and ``$DREDCONF_SIMD`` take.
 SIMD_LEVELS = {"off": lib.DC_SIMD_NONE, "sse2": lib.DC_SIMD_SSE2, "avx2": lib.DC_SIMD_AVX2}
+_KERNELS = {"off": "portable C", "sse2": "SSE2", "avx2": "AVX2"}
 _CHECKS = {lib.DC_CHECK_EVAL_METHOD: "built with excess float precision (FLT_EVAL_METHOD != 0)",
            lib.DC_CHECK_SCALAR: "hardware float differs from the soft-float",
            lib.DC_CHECK_SSE2: "SSE2 kernels differ from the soft-float",
@@ -152,6 +154,9 @@ class RdovaeDecoder:
             raise ModelError("RDOVAE decoder needs a model loaded with its stats and decoder parts",
                              rule="model-shape")
         self.model = model
+        if self._lib.dc_nn_selfcheck() & lib.DC_CHECK_SOFTFLOAT:
+            warnings.warn("the C core's soft-float does not give its recorded results: this build is broken "
+                          "and its features cannot be trusted (rdovae.platform_check())", RuntimeWarning)
         self._keep: list[Any] = []
         self._m = m = self._ffi.new("dc_rdovae_model *")
         m.state_scale, m.nb_state_scale = self._array(stats.state_quant_scale, np.uint8, "quantizer state scales")
@@ -213,7 +218,7 @@ class RdovaeDecoder:
     def runs(self) -> str:
         """What ``arith`` runs as now: "exact" on the hardware (with its kernels) or "softfloat"."""
         if self.arith == "exact" and self._lib.dc_rdovae_exact_runs(self._m) == lib.DC_ARITH_EXACT:
-            return f"exact (hardware float, {platform_check(self._core)['simd']} kernels)"
+            return f"exact (hardware float, {_KERNELS[platform_check(self._core)['simd']]} kernels)"
         return "softfloat"
 
     @property
