@@ -25,11 +25,13 @@ from __future__ import annotations
 
 import os
 import signal
+import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Callable
 
-from dredconf.conformance.layers import Layer
+from dredconf.conformance.verdicts import Layer
 from dredconf.spec.dred import DQ_TABLE, dred_level
 
 #: The packet index on which the crash and hang mutants misbehave (every shipped vector has it).
@@ -122,6 +124,9 @@ class Mutant:
     failure: str | None = None  # "crash" / "timeout" instead of a layer
     #: Where the difference shows first, as the runner names it (a prefix of the departure's field).
     field: str | None = None
+    #: The kind of vector it decodes: packet mutants are python: decoders; audio ones run as
+    #: ``python -m dredconf.conformance.mutants NAME INPUT OUTPUT``.
+    kind: str = "packets"
 
     @property
     def attr(self) -> str:
@@ -311,8 +316,21 @@ _DEFS: list[tuple[Mutant, Callable[[Mutant], _Base]]] = [
     (Mutant("hang", f"never returns from packet {FAULT_PACKET}", None, failure="timeout"), _Hang),
 ]
 
+def _replay_plc_only(inp: Path, out: Path) -> None:
+    """A decoder without DRED: what libopus decodes with every loss concealed by ordinary PLC (the set's
+    X.plc-only.sw beside the stream)."""
+    src = inp.with_name(inp.name.removesuffix(".bit") + ".plc-only.sw")
+    out.write_bytes(src.read_bytes())
+
+
+#: Audio mutants: name -> (the mutant, what it writes from INPUT to OUTPUT).
+AUDIO: dict[str, tuple[Mutant, Callable[[Path, Path], None]]] = {
+    "plc-only": (Mutant("plc-only", "ignores DRED: every loss concealed by the classical PLC (replays X.plc-only.sw)",
+                        Layer.INTEGRATION, kind="integration"), _replay_plc_only),
+}
+
 #: name → Mutant.
-MUTANTS: dict[str, Mutant] = {m.name: m for m, _ in _DEFS}
+MUTANTS: dict[str, Mutant] = {m.name: m for m, _ in _DEFS} | {m.name: m for m, _ in AUDIO.values()}
 _FACTORIES = {m.attr: (m, f) for m, f in _DEFS}
 _instances: dict[str, _Base] = {}
 
@@ -326,8 +344,22 @@ def get(name: str) -> _Base:
     return _instances[attr]
 
 
+def main(argv: list[str] | None = None) -> int:
+    """``python -m dredconf.conformance.mutants NAME INPUT OUTPUT``: an audio mutant as a command."""
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 3 or args[0] not in AUDIO:
+        print(f"usage: python -m dredconf.conformance.mutants {{{','.join(AUDIO)}}} INPUT OUTPUT", file=sys.stderr)
+        return 2
+    AUDIO[args[0]][1](Path(args[1]), Path(args[2]))
+    return 0
+
+
 def __getattr__(attr: str):
     """``dredconf.conformance.mutants:quantizer_rounding`` (what ``python_dut`` loads) → that mutant's DUT."""
     if attr in _FACTORIES:
         return get(attr)
     raise AttributeError(attr)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

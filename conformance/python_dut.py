@@ -1,5 +1,10 @@
 """Runs a Python decoder callable as a DUT process: ``python -m dredconf.conformance.python_dut MODULE:CALLABLE IN OUT``.
 
+``--check MODULE:CALLABLE`` only loads the callable (exit 2 with the reason on
+standard error when it cannot): the runner's preflight. ``--standalone IN OUT``
+decodes libopus's standalone records with the reference RDOVAE and writes
+features as ``fargan_demo -dred-decoding`` does.
+
 This is how ``python:``, ``reference`` and ``mutant:`` decoders are run, so
 they get the time limit and crash handling of any command (see
 :mod:`dredconf.conformance.adapters` for the contract). It reads the stream
@@ -25,13 +30,30 @@ _reference = None
 def reference(packet: bytes, index: int) -> dict:
     """The built-in DUT: the reference decoder with features (model from ``$DREDCONF_MODEL`` or the default rules,
     arithmetic from ``$DREDCONF_ARITH``: exact by default, or softfloat)."""
+    return _reference_decoder().decode_packet(packet, index).to_json(with_features=True)
+
+
+def _reference_decoder():
     global _reference
     if _reference is None:
         from dredconf.reference.decoder import ReferenceDecoder
 
         _reference = ReferenceDecoder(os.environ.get("DREDCONF_MODEL") or None, features=True,
                                       arith=os.environ.get("DREDCONF_ARITH") or None)
-    return _reference.decode_packet(packet, index).to_json(with_features=True)
+    return _reference
+
+
+def standalone_features(data: bytes) -> bytes:
+    """The reference's features for libopus's standalone records, laid out as fargan_demo writes them."""
+    from dredconf.reference.payload import decode_dred_standalone
+    from dredconf.vectors.standalone import read_standalone
+
+    dec = _reference_decoder()
+    out = []
+    for r in read_standalone(data):
+        p = decode_dred_standalone(r.data, r.q0, r.nb_latents, dec.model.stats)
+        out.append(dec.rdovae.decode_standalone(r.q0, p.state, p.latents).astype("<f4").tobytes())
+    return b"".join(out)
 
 
 def load_callable(target: str) -> Callable[[bytes, int], Any]:
@@ -84,6 +106,16 @@ def decode_file(fn: Callable[[bytes, int], Any], data: bytes) -> list[dict]:
 
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
+    if len(args) == 2 and args[0] == "--check":
+        try:
+            load_callable(args[1])
+        except Exception as e:  # noqa: BLE001 - any failure to load is the reason, said in one line
+            print(f"cannot load {args[1]}: {type(e).__name__}: {e}", file=sys.stderr)
+            return 2
+        return 0
+    if len(args) == 3 and args[0] == "--standalone":
+        Path(args[2]).write_bytes(standalone_features(Path(args[1]).read_bytes()))
+        return 0
     if len(args) != 3:
         print("usage: python -m dredconf.conformance.python_dut MODULE:CALLABLE INPUT OUTPUT", file=sys.stderr)
         return 2

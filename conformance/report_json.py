@@ -1,23 +1,23 @@
-"""``--json FILE``: the whole check as JSON (``CheckReport.to_json``), for machines and for diffing runs.
+"""``--json FILE`` (``-``: standard output): the whole check as JSON, for machines and for diffing runs.
 
-Top level: ``decoder``, ``vectors``, ``options`` (thresholds, timeout, jobs),
-``verdict`` ("pass"/"fail"), ``exit_status``, ``counts`` and ``results``: per
-vector its ``verdict``, ``first_departing_layer``, ``headline``, ``dut`` (argv,
-exit status, time, stderr tail, failure), ``layers`` (verdict, packets tested
-and failed, first departure with field/actual/expected, skipped fields, the
-feature metric), ``packets`` (every packet's per-layer verdicts and
-departures), ``feature_traces`` (the worst packets' rows) and
-``result_counts`` (packets per result class, when the set gives them).
-
-With a corpus manifest each packet also carries its vector ``id`` and
-``result`` (valid, invalid, acceptable); an acceptable packet carries its
-``alternatives`` (their labels), ``behaviour`` (``"matched expected"``,
-``"matched alternative 1: ..."``, or null when it fails) and ``matched``
-(layer -> alternative number, for the layers that passed on an alternative).
+Top level: ``decoder``, ``vectors``, ``profile``, ``options`` (thresholds,
+feature scope, timeout, jobs), ``environment`` (dredconf version, host,
+platform, model hashes), ``conforms``, ``verdict`` (the verdict line),
+``exit_status``, ``counts`` and ``results``: per vector its ``verdict``,
+``headline``, ``untested`` (what the profile needed and did not get), ``dut``
+(argv, exit status, time, stderr tail, failure), ``layers`` (verdict, packets
+tested and failed, first departure with field/actual/expected, untested and
+skipped fields, the feature metric), ``packets`` (each packet's verdicts and
+departures; a failing packet also its ``packet`` bytes as hex, and its
+``expected_failure`` reason when ``--expect-fail`` lists it) and
+``feature_traces`` (the worst packets' rows). Corpus packets carry their
+vector ``id`` and ``result`` class, acceptable ones their ``alternatives``
+and the ``behaviour`` matched.
 """
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 from dredconf.conformance.results import CheckReport
@@ -28,6 +28,11 @@ def dumps(report: CheckReport) -> str:
 
 
 def write_json(report: CheckReport, path: str | Path) -> None:
+    """Write the report to ``path``, or to standard output for ``-``."""
+    if str(path) == "-":
+        sys.stdout.write(dumps(report) + "\n")
+        sys.stdout.flush()
+        return
     Path(path).write_text(dumps(report) + "\n", encoding="utf-8")
 
 

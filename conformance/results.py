@@ -1,21 +1,119 @@
-"""What a check found: per vector, per layer, per packet; and the whole run. Plain data, JSON both ways."""
+"""What a check found, as plain data: per packet, per layer, per vector, and the run's conformance verdict.
+
+Everything here round-trips through JSON (``to_json`` / ``from_json``), so a
+report read back from ``--json`` prints as the original did.
+"""
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from typing import Any
 
-from dredconf.conformance.layers import LAYERS, Departure, FeatureScore, Layer, LayerSummary, PacketJudgement, Verdict
+from dredconf.conformance.audio_metric import AudioErrors, AudioThresholds
+from dredconf.conformance.feature_metric import FeatureScore, number, signed
+from dredconf.conformance.verdicts import BAD, LAYERS, NOTHING_TO_TEST, Departure, Layer, Verdict
+from dredconf.vectors.sets import KIND_NOUNS, KINDS, counted
+
+#: Bytes of a packet shown in full in a failure (longer ones: their first bytes and their SHA-256).
+HEX_BYTES = 64
+
+
+def packet_hex(data: bytes) -> dict:
+    """``{"hex": ..., "bytes": n}``, plus ``"sha256"`` when the hex shows only the first 64 bytes."""
+    d: dict[str, Any] = {"hex": data[:HEX_BYTES].hex(), "bytes": len(data)}
+    if len(data) > HEX_BYTES:
+        d["sha256"] = hashlib.sha256(data).hexdigest()
+    return d
+
+
+@dataclass(frozen=True)
+class AudioScore:
+    """libopus's audio metric (``dred_compare -audio``) over some frames, as reports keep it."""
+
+    err4: float
+    err16: float
+    pitch: float  # NaN when no frame is voiced (dred_compare's rule: it fails)
+    frames: int
+    pitch_frames: int
+
+    @classmethod
+    def of(cls, e: AudioErrors) -> "AudioScore":
+        return cls(e.err4, e.err16, e.pitch, e.frames, e.pitch_count)
+
+    def passes(self, th: AudioThresholds) -> bool:
+        return bool(self.err4 <= th.err4 and self.err16 <= th.err16 and self.pitch <= th.pitch)
+
+    def badness(self, th: AudioThresholds, *, unvoiced_ok: bool = False) -> float:
+        """The largest of error/limit (over 1 fails); a NaN pitch (no voiced frame) counts as infinite, or as 0
+        with ``unvoiced_ok`` (to rank spans, where silence is no error)."""
+        pitch = 0.0 if unvoiced_ok and self.pitch != self.pitch else self.pitch
+        vals = (self.err4 / th.err4, self.err16 / th.err16, pitch / th.pitch)
+        return max(v if v == v else float("inf") for v in vals)
+
+    def describe(self, th: AudioThresholds) -> str:
+        """``err4 0.0654 <= 0.25 (margin +0.1846), err16 ..., pitch ...``"""
+        return ", ".join(f"{n} {number(v)} {'<=' if v <= lim else '>'} {lim:g} (margin {signed(lim - v)})"
+                         for n, v, lim in (("err4", self.err4, th.err4), ("err16", self.err16, th.err16),
+                                           ("pitch", self.pitch, th.pitch)))
+
+    def short(self) -> str:
+        """``0.0654 / 0.2045 / 0.0015`` (``n/a`` for a pitch error with no voiced frame)."""
+        return " / ".join("n/a" if v != v else f"{v:.4f}" for v in (self.err4, self.err16, self.pitch))
+
+    def to_json(self) -> dict:
+        j = lambda x: x if x == x and abs(x) != float("inf") else None  # noqa: E731
+        return {"err4": j(self.err4), "err16": j(self.err16), "pitch": j(self.pitch), "frames": self.frames,
+                "pitch_frames": self.pitch_frames}
+
+    @classmethod
+    def from_json(cls, d: dict) -> "AudioScore":
+        f = lambda x: float("nan") if x is None else float(x)  # noqa: E731
+        return cls(f(d["err4"]), f(d["err16"]), f(d["pitch"]), int(d["frames"]), int(d["pitch_frames"]))
+
+
+@dataclass(frozen=True)
+class BurstScore:
+    """One loss burst of an integration vector: its lost packets and the metric over their span (the lost
+    packets and the first one received after them), next to what the arriving packet's DRED reaches."""
+
+    first: int  # the first lost packet
+    lost: int  # packets lost in a row
+    start_ms: float  # the span, from the start of the stream
+    stop_ms: float
+    score: AudioScore
+    gap_ms: float = 0.0
+    #: How far back the arriving packet's DRED reaches (latents x 40 ms - dred_offset x 2.5 ms), None: no DRED.
+    reach_ms: float | None = None
+    #: The span's err4 and err16 as the whole stream would score if every frame were like the span's: comparable
+    #: with the stream's thresholds (the metric's normaliser sums over frames, so a raw span scores higher).
+    stream_equivalent: AudioScore | None = None
+
+    @property
+    def beyond_reach_ms(self) -> float:
+        """Milliseconds of the gap no DRED covers."""
+        return max(0.0, self.gap_ms - (self.reach_ms or 0.0))
+
+    def to_json(self) -> dict:
+        return {"first": self.first, "lost": self.lost, "start_ms": self.start_ms, "stop_ms": self.stop_ms,
+                "gap_ms": self.gap_ms, "reach_ms": self.reach_ms, "metric": self.score.to_json(),
+                "stream_equivalent": self.stream_equivalent.to_json() if self.stream_equivalent else None}
+
+    @classmethod
+    def from_json(cls, d: dict) -> "BurstScore":
+        eq = d.get("stream_equivalent")
+        return cls(d["first"], d["lost"], d["start_ms"], d["stop_ms"], AudioScore.from_json(d["metric"]),
+                   d.get("gap_ms", 0.0), d.get("reach_ms"), AudioScore.from_json(eq) if eq else None)
 
 
 @dataclass
 class DutInfo:
-    """How the DUT's invocation on one vector went."""
+    """How the decoder's invocation on one vector went."""
 
     argv: list[str] = field(default_factory=list)
     exit_status: int | None = None
     elapsed: float = 0.0
     stderr: str = ""
-    failure_kind: str | None = None  # "launch" | "crash" | "timeout" | "malformed" | "expectations"
+    failure_kind: str | None = None  # "launch" | "crash" | "timeout" | "output-limit" | "malformed"
     failure: str | None = None
 
     def to_json(self) -> dict:
@@ -28,46 +126,33 @@ class DutInfo:
 
 
 @dataclass
-class FeatureTrace:
-    """Expected and DUT feature rows of one packet (kept for the worst packets, for plots)."""
-
-    packet: int
-    score: FeatureScore
-    expected: list[list[float]]
-    actual: list[list[float]]
-
-    def to_json(self) -> dict:
-        r = lambda rows: [[round(float(x), 6) for x in row] for row in rows]  # noqa: E731
-        return {"packet": self.packet, "metric": self.score.to_json(), "expected": r(self.expected), "actual": r(self.actual)}
-
-    @classmethod
-    def from_json(cls, d: dict) -> "FeatureTrace":
-        return cls(d["packet"], FeatureScore.from_json(d["metric"]), d["expected"], d["actual"])
-
-
-@dataclass
-class PacketRecord:
-    """One packet's verdicts, compactly: what the reports list."""
+class PacketResult:
+    """One packet's (or standalone record's) verdicts per layer, and where it departs."""
 
     index: int
     verdicts: dict[Layer, Verdict]
-    departures: list[Departure] = field(default_factory=list)
+    departures: dict[Layer, Departure] = field(default_factory=dict)
     score: FeatureScore | None = None
-    #: The set's vector id for this packet and its result class (valid, invalid, acceptable), when the set has them.
+    #: The set's vector id and result class (valid, invalid, acceptable), when it gives them.
     id: str | None = None
     result: str | None = None
-    #: Acceptable packets: the alternatives' labels (``behaviour`` in the manifest; "" when unlabelled).
+    #: Acceptable packets: the alternatives' labels; the layers that passed on one (layer -> 1-based number).
     alternatives: list[str] = field(default_factory=list)
-    #: Layers that pass by matching an alternative: layer -> alternative number (1-based).
     matched: dict[Layer, int] = field(default_factory=dict)
-    #: Every layer passes, but on different records (no single behaviour matches every layer).
+    #: Every layer passes, but on different records (no single allowed behaviour matches every layer).
     mixed: bool = False
+    #: The failing packet's bytes (``packet_hex``), to reproduce it.
+    data: dict | None = None
+    #: Listed in ``--expect-fail``: the reason given there.
+    expected_failure: str | None = None
 
-    @classmethod
-    def of(cls, p: PacketJudgement, id: str | None = None, result: str | None = None,
-           alternatives: list[str] | None = None) -> "PacketRecord":
-        return cls(p.index, dict(p.verdicts), [p.departures[l] for l in LAYERS if l in p.departures], p.score,
-                   id, result, list(alternatives or []), dict(p.matched), p.mixed)
+    @property
+    def ok(self) -> bool:
+        return not any(v in BAD for v in self.verdicts.values())
+
+    @property
+    def first_departure(self) -> Departure | None:
+        return next((self.departures[l] for l in LAYERS if l in self.departures and self.verdicts[l] in BAD), None)
 
     @property
     def tag(self) -> str:
@@ -75,18 +160,15 @@ class PacketRecord:
         return ", ".join(x for x in (self.id, self.result if self.result not in (None, "valid") else None) if x)
 
     def label(self) -> str:
-        """``packet 3 (dred-second-same-frame, acceptable)``"""
         return f"packet {self.index}" + (f" ({self.tag})" if self.tag else "")
 
     def alternative_name(self, k: int) -> str:
-        """``alternative 1: the packet's DRED is ignored ...`` (its label when it has one, else its number)."""
         text = self.alternatives[k - 1] if 0 < k <= len(self.alternatives) else ""
         return f"alternative {k}: {text}" if text else f"alternative {k}"
 
     @property
     def behaviour(self) -> str | None:
-        """For a packet with alternatives that passes: which allowed behaviour it matched
-        (``matched alternative 1: ignores both DREDs``, ``matched expected``); None otherwise."""
+        """For a packet with alternatives that passes: which allowed behaviour it matched."""
         if not self.alternatives or not self.ok:
             return None
         ks = sorted(set(self.matched.values()))
@@ -96,18 +178,11 @@ class PacketRecord:
             text = f"matched {self.alternative_name(ks[0])}"
         else:
             text = "matched " + "; ".join(
-                f"{self.alternative_name(k)} ({', '.join(l.value for l, n in self.matched.items() if n == k)})" for k in ks)
+                f"{self.alternative_name(k)} ({', '.join(l.value for l, n in self.matched.items() if n == k)})"
+                for k in ks)
         if self.mixed:
             text += " (other layers match only the expected record: no single behaviour matches every layer)"
         return text
-
-    @property
-    def first_departure(self) -> Departure | None:
-        return self.departures[0] if self.departures else None
-
-    @property
-    def ok(self) -> bool:
-        return all(v in (Verdict.PASS, Verdict.NOT_TESTED) for v in self.verdicts.values())
 
     def to_json(self) -> dict:
         d: dict[str, Any] = {"index": self.index}
@@ -117,137 +192,312 @@ class PacketRecord:
             d["result"] = self.result
         d["layers"] = {l.value: v.value for l, v in self.verdicts.items()}
         if self.alternatives:
-            d["alternatives"] = self.alternatives
-            d["behaviour"] = self.behaviour
+            d["alternatives"], d["behaviour"] = self.alternatives, self.behaviour
         if self.matched:
             d["matched"] = {l.value: k for l, k in self.matched.items()}
         if self.mixed:
             d["mixed"] = True
         if self.departures:
-            d["departures"] = [x.to_json() for x in self.departures]
+            d["departures"] = [self.departures[l].to_json() for l in LAYERS if l in self.departures]
         if self.score is not None:
             d["metric"] = {k: v for k, v in self.score.to_json().items() if k != "per_feature_rms"}
+        if self.data is not None:
+            d["packet"] = self.data
+        if self.expected_failure is not None:
+            d["expected_failure"] = self.expected_failure
         return d
 
     @classmethod
-    def from_json(cls, d: dict) -> "PacketRecord":
-        score = FeatureScore.from_json(d["metric"]) if "metric" in d else None
-        return cls(d["index"], {Layer(k): Verdict(v) for k, v in d["layers"].items()},
-                   [Departure.from_json(x) for x in d.get("departures", [])], score, d.get("id"),
-                   d.get("result", "valid" if "id" in d else None),
-                   list(d.get("alternatives", [])), {Layer(k): int(v) for k, v in d.get("matched", {}).items()},
-                   bool(d.get("mixed", False)))
+    def from_json(cls, d: dict) -> "PacketResult":
+        deps = [Departure.from_json(x) for x in d.get("departures", [])]
+        return cls(d["index"], {Layer(k): Verdict(v) for k, v in d["layers"].items()}, {x.layer: x for x in deps},
+                   FeatureScore.from_json({**d["metric"], "per_feature_rms": []}) if "metric" in d else None,
+                   d.get("id"), d.get("result", "valid" if "id" in d else None), list(d.get("alternatives", [])),
+                   {Layer(k): int(v) for k, v in d.get("matched", {}).items()}, bool(d.get("mixed", False)),
+                   d.get("packet"), d.get("expected_failure"))
+
+
+@dataclass
+class LayerSummary:
+    """One layer of one vector."""
+
+    verdict: Verdict
+    tested: int = 0  # packets judged in this layer
+    failed: int = 0  # packets failing (or in error) in this layer
+    first: Departure | None = None
+    #: Fields the profile requires here that the decoder never output: not tested, and so not conforming.
+    untested: list[str] = field(default_factory=list)
+    #: Fields the vector has and the decoder does not output, outside the profile (information only).
+    skipped: list[str] = field(default_factory=list)
+    score: FeatureScore | None = None  # features: the metric over the whole vector
+    reason: str | None = None  # why not tested: NOT_OUTPUT or NOTHING_TO_TEST
+    #: The profile claims this layer.
+    required: bool = False
+    #: Audio stages: libopus's audio metric against the expected PCM.
+    audio: AudioScore | None = None
+
+    @property
+    def complete(self) -> bool:
+        """Everything the profile needs of this layer was tested (or there was nothing to test)."""
+        if not self.required or self.reason == NOTHING_TO_TEST:
+            return True
+        return self.verdict is not Verdict.NOT_TESTED and not self.untested
+
+    def to_json(self) -> dict:
+        return {"verdict": self.verdict.value, "tested_packets": self.tested, "failed_packets": self.failed,
+                "first_departure": self.first.to_json() if self.first else None, "untested_fields": self.untested,
+                "skipped_fields": self.skipped, "metric": self.score.to_json() if self.score else None,
+                "reason": self.reason, "required": self.required,
+                "audio_metric": self.audio.to_json() if self.audio else None}
+
+    @classmethod
+    def from_json(cls, d: dict) -> "LayerSummary":
+        return cls(Verdict(d["verdict"]), d["tested_packets"], d["failed_packets"],
+                   Departure.from_json(d["first_departure"]) if d["first_departure"] else None,
+                   list(d["untested_fields"]), list(d["skipped_fields"]),
+                   FeatureScore.from_json(d["metric"]) if d["metric"] else None, d.get("reason"), d["required"],
+                   AudioScore.from_json(d["audio_metric"]) if d.get("audio_metric") else None)
 
 
 @dataclass
 class VectorResult:
     name: str
-    stream: str
+    kind: str  # "packets" | "standalone"
+    input: str  # the file the decoder read
     expected_source: str
-    packet_count: int
+    count: int  # packets (or records)
     dut: DutInfo
     layers: dict[Layer, LayerSummary]
-    packets: list[PacketRecord] = field(default_factory=list)
-    traces: list[FeatureTrace] = field(default_factory=list)
-    #: Packets per result class (valid, invalid, acceptable) when the set gives them; empty otherwise.
+    packets: list[PacketResult] = field(default_factory=list)
+    traces: list["FeatureTrace"] = field(default_factory=list)
+    #: Packets per result class (valid, invalid, acceptable) when the set gives them.
     result_counts: dict[str, int] = field(default_factory=dict)
+    #: ``--expect-fail`` lists the whole vector: the reason.
+    expected_failure: str | None = None
+    #: Only these packets were run (``--packet``); None: all.
+    only_packet: int | None = None
+    #: Integration: the metric over each loss burst's span.
+    bursts: list[BurstScore] = field(default_factory=list)
+    #: Vocoder: the same metric of the output against the original speech, with libopus's own verdict on it
+    #: (information: libopus's generic C build itself fails it on recorded speech).
+    against_original: AudioScore | None = None
+    @property
+    def unit(self) -> str:
+        return KIND_NOUNS[self.kind][2]
 
-    def packet(self, index: int | None) -> PacketRecord | None:
-        if index is not None and 0 <= index < len(self.packets) and self.packets[index].index == index:
-            return self.packets[index]
+    def packet(self, index: int | None) -> PacketResult | None:
         return next((p for p in self.packets if p.index == index), None)
 
+    def stable_id(self, index: int | None = None) -> str:
+        """``S1#17`` for a packet, ``S1`` for the vector: what ``--expect-fail`` lists."""
+        return self.name if index is None else f"{self.name}#{index}"
+
     def departure_label(self, d: Departure) -> str:
-        """A departure as the reports print it: ``packet 3 (dred-..., acceptable): field = ...``."""
+        """A departure as the reports print it: ``S1#17 (id, acceptable): field = ...``."""
+        if d.packet is None:
+            return d.what()
         p = self.packet(d.packet)
-        return f"{p.label()}: {d.what()}" if p is not None and p.tag else str(d)
+        tag = f" ({p.tag})" if p is not None and p.tag else ""
+        return f"{self.stable_id(d.packet)}{tag}: {d.what()}"
 
     def classes(self) -> str:
         """``21 invalid, 3 acceptable`` (the packets that are not ``valid``); "" when none or unknown."""
         return ", ".join(f"{self.result_counts[k]} {k}" for k in ("invalid", "acceptable") if self.result_counts.get(k))
 
-    def alternative_matches(self) -> list[PacketRecord]:
-        """Acceptable packets that pass by matching an alternative rather than the expected record."""
+    def alternative_matches(self) -> list[PacketResult]:
         return [p for p in self.packets if p.matched and p.ok]
+
+    def failing_packets(self, layer: Layer | None = None) -> list[PacketResult]:
+        return [p for p in self.packets
+                if (p.verdicts.get(layer) in BAD if layer else not p.ok)]
+
+    @property
+    def failed(self) -> bool:
+        """A comparison failed or the decoder gave nothing judgeable (expected failures included)."""
+        return bool(self.dut.failure_kind) or any(s.verdict in BAD for s in self.layers.values())
+
+    @property
+    def complete(self) -> bool:
+        return all(s.complete for s in self.layers.values())
+
+    @property
+    def tested(self) -> bool:
+        return any(s.verdict is not Verdict.NOT_TESTED for s in self.layers.values())
 
     @property
     def verdict(self) -> Verdict:
         if self.dut.failure_kind:
             return Verdict.ERROR
-        vs = [s.verdict for s in self.layers.values()]
-        if Verdict.ERROR in vs or Verdict.FAIL in vs:
+        if self.failed:
             return Verdict.FAIL
-        if Verdict.PASS in vs:
-            return Verdict.PASS
-        return Verdict.NOT_TESTED
+        return Verdict.PASS if self.tested and self.complete else Verdict.NOT_TESTED
+
+    def untested(self) -> list[str]:
+        """``framing.extension_error`` and ``features`` style names of what the profile needed and did not get."""
+        out = []
+        for l, s in self.layers.items():
+            if s.complete:
+                continue
+            out += [f"{l.value}.{f}" for f in s.untested] or [l.value]
+        return out
 
     @property
     def first_layer(self) -> Layer | None:
-        """The earliest layer that departs (None when nothing departs, or the DUT gave nothing to judge)."""
         if self.dut.failure_kind:
             return None
-        for layer in LAYERS:
-            if self.layers[layer].verdict in (Verdict.FAIL, Verdict.ERROR):
-                return layer
-        return None
-
-    @property
-    def first_departure(self) -> Departure | None:
-        layer = self.first_layer
-        return self.layers[layer].first if layer else None
+        return next((l for l in self.layers if self.layers[l].verdict in BAD), None)
 
     def headline(self) -> str:
-        """One line: what went wrong first (or "pass")."""
+        """One line: what went wrong first, what was not tested, or "pass"."""
         if self.dut.failure_kind:
             return f"{self.dut.failure_kind}: {self.dut.failure}"
-        d = self.first_departure
-        if d is not None:
-            return f"{d.layer.value}: {self.departure_label(d)}"
+        layer = self.first_layer
+        if layer is not None:
+            s = self.layers[layer]
+            first = self.departure_label(s.first) if s.first else s.verdict.value
+            return f"{layer.value}: {first}"
+        if not self.complete:
+            return f"not tested: {', '.join(self.untested())} ({NOT_OUTPUT_WHY})"
         return self.verdict.value
 
     def to_json(self) -> dict:
         return {
-            "name": self.name, "stream": self.stream, "expected_source": self.expected_source,
-            "packet_count": self.packet_count, "verdict": self.verdict.value,
+            "name": self.name, "kind": self.kind, "input": self.input, "expected_source": self.expected_source,
+            "count": self.count, "verdict": self.verdict.value,
             "first_departing_layer": self.first_layer.value if self.first_layer else None,
-            "headline": self.headline(), "dut": self.dut.to_json(),
+            "headline": self.headline(), "untested": self.untested(), "dut": self.dut.to_json(),
             "layers": {l.value: s.to_json() for l, s in self.layers.items()},
             "packets": [p.to_json() for p in self.packets],
             "feature_traces": [t.to_json() for t in self.traces],
-            "result_counts": self.result_counts,
+            "result_counts": self.result_counts, "expected_failure": self.expected_failure,
+            "only_packet": self.only_packet, "bursts": [b.to_json() for b in self.bursts],
+            "against_original": self.against_original.to_json() if self.against_original else None,
         }
 
     @classmethod
     def from_json(cls, d: dict) -> "VectorResult":
-        return cls(d["name"], d["stream"], d["expected_source"], d["packet_count"], DutInfo.from_json(d["dut"]),
+        return cls(d["name"], d["kind"], d["input"], d["expected_source"], d["count"], DutInfo.from_json(d["dut"]),
                    {Layer(k): LayerSummary.from_json(v) for k, v in d["layers"].items()},
-                   [PacketRecord.from_json(p) for p in d["packets"]],
-                   [FeatureTrace.from_json(t) for t in d.get("feature_traces", [])], dict(d.get("result_counts", {})))
+                   [PacketResult.from_json(p) for p in d["packets"]],
+                   [FeatureTrace.from_json(t) for t in d.get("feature_traces", [])], dict(d.get("result_counts", {})),
+                   d.get("expected_failure"), d.get("only_packet"), [BurstScore.from_json(b) for b in d.get("bursts", [])],
+                   AudioScore.from_json(d["against_original"]) if d.get("against_original") else None)
+
+
+NOT_OUTPUT_WHY = "not output by the decoder; the profile requires it"
+
+
+@dataclass
+class FeatureTrace:
+    """Expected and decoder feature rows of one packet (kept for the worst packets, for plots)."""
+
+    packet: int
+    score: FeatureScore
+    expected: list[list[float]]
+    actual: list[list[float]]
+
+    def to_json(self) -> dict:
+        r = lambda rows: [[round(float(x), 6) for x in row] for row in rows]  # noqa: E731
+        return {"packet": self.packet, "metric": self.score.to_json(), "expected": r(self.expected),
+                "actual": r(self.actual)}
+
+    @classmethod
+    def from_json(cls, d: dict) -> "FeatureTrace":
+        return cls(d["packet"], FeatureScore.from_json(d["metric"]), d["expected"], d["actual"])
+
+
+__all__ = ["DutInfo", "FeatureTrace", "LayerSummary", "PacketResult", "VectorResult", "packet_hex"]
+
+
+def _accounted(r: VectorResult) -> bool:
+    """``--expect-fail`` lists the vector, or every failing packet of every failing layer (a decoder failure or a
+    vector-wide metric failure can only be listed by the vector)."""
+    if r.expected_failure is not None:
+        return True
+    if r.dut.failure_kind:
+        return False
+    for s_layer, s in r.layers.items():
+        if s.verdict in BAD:
+            bad = r.failing_packets(s_layer)
+            if not bad or any(p.expected_failure is None for p in bad) or len(bad) < s.failed:
+                return False
+    return True
 
 
 @dataclass
 class CheckReport:
+    """A whole ``dredconf check`` run and its conformance verdict."""
+
     decoder: str
     vectors: str
-    vector_set_kind: str
+    layout: str
+    profile: str
     options: dict
     results: list[VectorResult] = field(default_factory=list)
     elapsed: float = 0.0
     started: str = ""
-    version: str = ""
+    #: dredconf version, host, platform, model hashes, arithmetic self-check: what produced the verdict.
+    environment: dict = field(default_factory=dict)
+    allow_not_tested: bool = False
+    #: ``--expect-fail FILE``: its path, and the ids it lists that did not fail (now passing, or not run).
+    expect_fail: str | None = None
+    expect_fail_passing: list[str] = field(default_factory=list)
 
-    @property
-    def ok(self) -> bool:
-        """Everything tested passed (and something was tested)."""
-        return self.tested_anything and all(r.verdict in (Verdict.PASS, Verdict.NOT_TESTED) for r in self.results)
+    def unresolved(self) -> list[VectorResult]:
+        """Vectors that failed where ``--expect-fail`` does not account for every failure."""
+        return [r for r in self.results if r.failed and not _accounted(r)]
+
+    def incomplete(self) -> list[VectorResult]:
+        return [r for r in self.results if not r.failed and not r.complete]
 
     @property
     def tested_anything(self) -> bool:
-        return any(r.verdict is not Verdict.NOT_TESTED for r in self.results)
+        return any(r.tested or r.failed for r in self.results)
+
+    @property
+    def conforms(self) -> bool:
+        return (self.tested_anything and not self.unresolved() and not any(r.failed for r in self.results)
+                and (self.allow_not_tested or not self.incomplete()))
 
     @property
     def exit_status(self) -> int:
-        return 0 if self.ok else 1
+        ok = self.tested_anything and not self.unresolved() and (self.allow_not_tested or not self.incomplete())
+        return 0 if ok else 1
+
+    def scope(self) -> str:
+        """``4 streams (1,241 packets)``, ``1 record file (174 records)``."""
+        parts = []
+        for kind in KINDS:
+            rs = [r for r in self.results if r.kind == kind]
+            if rs:
+                parts.append(f"{counted(len(rs), kind)} ({counted(sum(r.count for r in rs), kind, units=True)})")
+        return ", ".join(parts) or "no vectors"
+
+    def verdict_line(self) -> str:
+        """The last line of the terminal report."""
+        unresolved, incomplete = self.unresolved(), self.incomplete()
+        expected = [r for r in self.results if r.failed and r not in unresolved]
+        if not self.tested_anything:
+            return f"DOES NOT CONFORM to profile {self.profile}: nothing was tested on {self.scope()}"
+        if not unresolved and (self.allow_not_tested or not incomplete):
+            if expected:
+                return (f"KNOWN FAILURES ONLY: does not conform to profile {self.profile}; every failure "
+                        f"({', '.join(r.name for r in expected)}) is listed in {self.expect_fail}")
+            line = f"CONFORMS to profile {self.profile} on {self.scope()}"
+            if incomplete:
+                names = sorted({u for r in incomplete for u in r.untested()})
+                line += f"; NOT TESTED, allowed by --allow-not-tested: {', '.join(names)}"
+            return line
+        why = []
+        if unresolved:
+            why.append(f"{len(unresolved)} of {len(self.results)} vectors fail ("
+                       + "; ".join(f"{r.name}: {r.headline()}" for r in unresolved[:3])
+                       + ("; …" if len(unresolved) > 3 else "") + ")")
+        if incomplete and not self.allow_not_tested:
+            why.append(f"{len(incomplete)} not fully tested ("
+                       + "; ".join(f"{r.name}: {', '.join(r.untested())}" for r in incomplete[:3])
+                       + ("; …" if len(incomplete) > 3 else "") + f": {NOT_OUTPUT_WHY})")
+        return f"DOES NOT CONFORM to profile {self.profile}: " + ", ".join(why)
 
     def counts(self) -> dict[str, int]:
         out = {v.value: 0 for v in Verdict}
@@ -257,14 +507,20 @@ class CheckReport:
 
     def to_json(self) -> dict:
         return {
-            "tool": "dredconf check", "version": self.version, "started": self.started,
-            "elapsed_s": round(self.elapsed, 3), "decoder": self.decoder, "vectors": self.vectors,
-            "vector_set_kind": self.vector_set_kind, "options": self.options,
-            "verdict": "pass" if self.ok else "fail", "exit_status": self.exit_status, "counts": self.counts(),
-            "results": [r.to_json() for r in self.results],
+            "tool": "dredconf check", "started": self.started, "elapsed_s": round(self.elapsed, 3),
+            "decoder": self.decoder, "vectors": self.vectors, "layout": self.layout, "profile": self.profile,
+            "options": self.options, "environment": self.environment, "allow_not_tested": self.allow_not_tested,
+            "expect_fail": self.expect_fail, "expect_fail_passing": self.expect_fail_passing,
+            "conforms": self.conforms, "verdict": self.verdict_line(), "exit_status": self.exit_status,
+            "counts": self.counts(), "results": [r.to_json() for r in self.results],
         }
 
     @classmethod
     def from_json(cls, d: dict) -> "CheckReport":
-        return cls(d["decoder"], d["vectors"], d["vector_set_kind"], d["options"],
-                   [VectorResult.from_json(r) for r in d["results"]], d["elapsed_s"], d["started"], d["version"])
+        return cls(d["decoder"], d["vectors"], d["layout"], d["profile"], d["options"],
+                   [VectorResult.from_json(r) for r in d["results"]], d["elapsed_s"], d["started"],
+                   d.get("environment", {}), d.get("allow_not_tested", False), d.get("expect_fail"),
+                   list(d.get("expect_fail_passing", [])))
+
+
+__all__ += ["CheckReport"]

@@ -12,19 +12,33 @@ from dredconf.errors import DredconfError, StreamError
 MODEL_HELP = "Model directory or opus_data-*.tar.gz (else $DREDCONF_MODEL, the user cache, ../shared/model/opus-1.6.1)."
 
 
+def parse_hex(text: str) -> bytes:
+    """A packet given in hex: spaces, colons and a leading 0x allowed; a usage error says what is wrong."""
+    digits = "".join(text.split()).replace(":", "")
+    if digits[:2].lower() == "0x":
+        digits = digits[2:]
+    if not digits:
+        raise click.BadParameter("no hex digits: an empty packet", param_hint="--hex")
+    bad = next((c for c in digits if c not in "0123456789abcdefABCDEF"), None)
+    if bad is not None:
+        raise click.BadParameter(f"{bad!r} is not a hex digit", param_hint="--hex")
+    if len(digits) % 2:
+        raise click.BadParameter(f"odd number of hex digits ({len(digits)})", param_hint="--hex")
+    return bytes.fromhex(digits)
+
+
 def _read_input(file: str | None, hex_packet: str | None) -> tuple[bytes, bool]:
     """The bytes to read and whether they are one raw packet (``--hex``) rather than a stream file."""
     if hex_packet is not None:
-        try:
-            return bytes.fromhex(hex_packet.replace(":", "")), True
-        except ValueError as e:
-            raise click.BadParameter(f"not hex: {e}", param_hint="--hex") from None
+        return parse_hex(hex_packet), True
     if file is None:
         raise click.UsageError("give a stream FILE or --hex PACKET")
     try:
         data = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
     except OSError as e:
         raise click.FileError(file, hint=e.strerror) from None
+    if not data:
+        raise click.ClickException(f"{file}: empty (no packet records) [stream-empty]")
     from dredconf.vectors.ogg import is_ogg, read_ogg_opus
 
     if is_ogg(data):  # an Ogg Opus file: its packets, numbered from 0 (byte offsets then refer to the packets)
@@ -91,11 +105,16 @@ def main() -> None:
 @click.option("--hex", "hex_packet", metavar="PACKET", help="Inspect one raw packet given in hex instead of a stream file.")
 @click.option("--packet", "-p", type=int, help="Show only packet N, in full detail (bit positions, state, latents).")
 @click.option("--json", "as_json", is_flag=True, help="Print the ground-truth JSON schema ({\"packets\": [...]}, no features).")
+@click.option("--loss", "loss_file", type=click.Path(exists=True, dir_okay=False),
+              help="A loss pattern (opus_demo -lossfile: one 0/1 per packet): show each burst against what the "
+                   "next arriving packet's DRED covers.")
 @click.option("--model", help=MODEL_HELP)
-def inspect(file, hex_packet, packet, as_json, model):
+def inspect(file, hex_packet, packet, as_json, loss_file, model):
     """Show an Opus stream (libopus test-tool format, or Ogg Opus) or one packet field by field."""
     data, raw = _read_input(file, hex_packet)
     decoder = _decoder(model, features=False)
+    if loss_file is not None:
+        _loss_view(decoder, data, Path(loss_file), as_json)
     results, status = _selected(decoder, data, raw, packet)
     if as_json:
         _echo_json(r.to_json(with_features=False) for r in results)
@@ -104,6 +123,41 @@ def inspect(file, hex_packet, packet, as_json, model):
 
         render(results, detail=packet is not None)
     sys.exit(1 if status["broken"] else 0)
+
+
+def _loss_view(decoder, data: bytes, loss_file: Path, as_json: bool) -> None:
+    """``inspect --loss``: each loss burst, the gap, and how far the arriving packet's DRED reaches back."""
+    from dredconf.reference.loss import dred_reach
+    from dredconf.vectors.sets import VectorSetError, read_loss
+
+    results = []
+    for r in decoder.decode_records(data):
+        if isinstance(r, StreamError):
+            raise click.ClickException(str(r))
+        results.append(r)
+    try:
+        loss = read_loss(loss_file, len(results))
+    except VectorSetError as e:
+        raise BadInput(str(e)) from None
+    durations = [r.packet.duration_samples / 48 if r.packet is not None else 0.0 for r in results]
+    dred = [(r.payload.dred_offset, r.payload.latent_count) if r.payload is not None else None for r in results]
+    bursts = dred_reach(durations, loss, dred)
+    if as_json:
+        click.echo(json.dumps({"bursts": [_burst_json(b) for b in bursts],
+                               "lost_ms": sum(b.gap_ms for b in bursts),
+                               "covered_ms": sum(b.covered_ms for b in bursts)}))
+    else:
+        from dredconf.view import render_bursts
+
+        render_bursts(bursts, len(results))
+    sys.exit(0)
+
+
+def _burst_json(b) -> dict:
+    full, part, none = b.reached()
+    return {"first": b.first, "lost": b.lost, "packet_ms": b.packet_ms, "gap_ms": b.gap_ms, "arriving": b.arriving,
+            "dred_offset": b.dred_offset, "latent_count": b.latent_count, "reach_ms": b.reach_ms,
+            "covered_ms": b.covered_ms, "reached": full, "partly_reached": part, "not_reached": none}
 
 
 @main.command()
@@ -116,7 +170,11 @@ def inspect(file, hex_packet, packet, as_json, model):
 @click.option("--arith", type=click.Choice(["exact", "softfloat"]), default="exact", show_default=True,
               help="Both give libopus's float32 features bit for bit; softfloat: integer arithmetic only.")
 def decode(file, hex_packet, packet, as_json, output, model, arith):
-    """Decode DRED features (libopus's RDOVAE, bit for bit) for every packet that carries DRED."""
+    """Decode DRED features (libopus's RDOVAE, bit for bit) for every packet that carries DRED: a summary per
+    packet, --json for the records with features, -o for the raw float32 rows."""
+    from dredconf.conformance.cli import writable_path
+
+    writable_path(output, "-o/--output")
     data, raw = _read_input(file, hex_packet)
     decoder = _decoder(model, features=True, arith=arith)
     results, status = _selected(decoder, data, raw, packet)
@@ -128,37 +186,101 @@ def decode(file, hex_packet, packet, as_json, output, model, arith):
                     rows.write(r.features.astype("<f4").tobytes())
                 yield r.to_json(with_features=True)
 
-        if as_json or not output:
+        if as_json:
             _echo_json(records())
-        else:
+        elif output:
             for _ in records():
                 pass
+        else:
+            from dredconf.view import render_features
+
+            render_features(results)
     finally:
         if rows is not None:
             rows.close()
     sys.exit(1 if status["broken"] else 0)
 
 
+class BadInput(click.ClickException):
+    """Input the command cannot compare (exit status 2, like a usage error): the message says why."""
+
+    exit_code = 2
+
+
+POSITIVE = click.FloatRange(min=0, min_open=True)
+
+
 @main.command()
-@click.option("--features", "mode", flag_value="features", default=True, help="Compare feature files (dred_compare -features).")
+@click.option("--features", "mode", flag_value="features", default=True,
+              help="Compare raw float32 feature files (dred_compare -features), the default.")
+@click.option("--audio", "mode", flag_value="audio",
+              help="Compare 16 kHz mono PCM (dred_compare -audio): raw s16le .sw/.raw/.pcm, or WAV/FLAC.")
 @click.argument("reference", type=click.Path(exists=True, dir_okay=False))
 @click.argument("test", type=click.Path(exists=True, dir_okay=False))
-@click.option("--tot", type=float, default=None, help="Threshold for tot (default: libopus's 0.5).")
-@click.option("--max", "max_", type=float, default=None, help="Threshold for max (default: libopus's 0.15).")
-@click.option("--pitch", type=float, default=None, help="Threshold for pitch (default: libopus's 0.02).")
-def compare(mode, reference, test, tot, max_, pitch):
-    """Compare two raw float32 feature files with libopus's dred_compare -features metric."""
-    from dredconf.conformance import metrics
+@click.option("--tot", type=POSITIVE, default=None, help="Features: threshold for tot (default: libopus's 0.5).")
+@click.option("--max", "max_", type=POSITIVE, default=None, help="Features: threshold for max (default: libopus's 0.15).")
+@click.option("--pitch", type=POSITIVE, default=None, help="Features: threshold for pitch (default: libopus's 0.02).")
+@click.option("--thresholds", nargs=3, type=POSITIVE, default=None, metavar="E4 E16 P",
+              help="Audio: thresholds for err4, err16, pitch (default: libopus's 0.25 1.0 0.15).")
+@click.option("--json", "as_json", is_flag=True,
+              help='Print {"err4", "err16", "pitch", "pass"} (audio) or {"tot", "max", "pitch", "pass"} (features).')
+def compare(mode, reference, test, tot, max_, pitch, thresholds, as_json):
+    """Compare TEST with REFERENCE as libopus's dred_compare does (REFERENCE first): -features or -audio.
 
-    ref, dut = metrics.read_f32_features(reference), metrics.read_f32_features(test)
+    Exit status: 0 when every error is within its threshold, 1 when not (or an error is NaN), 2 when the files
+    cannot be compared (the message says why, and what to trim when the lengths differ).
+    """
+    if mode == "audio":
+        _compare_audio(reference, test, thresholds, as_json)
+    _compare_features(reference, test, tot, max_, pitch, as_json)
+
+
+def _verdict(ok: bool, figures: dict, as_json: bool, text: str) -> None:
+    click.echo(json.dumps({**figures, "pass": ok}) if as_json else f"{text}\n{'PASS' if ok else 'FAIL'}")
+    sys.exit(0 if ok else 1)
+
+
+def _compare_audio(reference: str, test: str, thresholds, as_json: bool) -> None:
+    from dredconf.conformance import audio_metric as am
+
+    try:
+        ref, dut = am.read_pair(reference, test)
+        e = am.audio_errors(ref, dut)
+    except am.AudioInputError as err:
+        raise BadInput(str(err)) from None
+    limits = am.AudioThresholds(*thresholds) if thresholds else am.AudioThresholds()
+    from dredconf.conformance.results import AudioScore
+
+    score = AudioScore.of(e)
+    figures = {k: (None if v != v else v) for k, v in (("err4", e.err4), ("err16", e.err16), ("pitch", e.pitch))}
+    _verdict(score.passes(limits), figures, as_json, f"{score.describe(limits)} over {e.frames} frames"
+             + ("; no voiced frame: the pitch error is NaN, and dred_compare fails it" if not e.pitch_count else ""))
+
+
+def _compare_features(reference: str, test: str, tot, max_, pitch, as_json: bool) -> None:
+    import numpy as np
+
+    from dredconf.conformance import feature_metric as fm
+
+    try:
+        ref, dut = fm.read_f32_features(reference), fm.read_f32_features(test)
+    except (ValueError, OSError) as e:
+        raise BadInput(str(e)) from None
     if ref.shape != dut.shape:
-        raise click.ClickException(f"{test}: {dut.shape[0]} rows, expected {ref.shape[0]} as in {reference}")
-    err = metrics.feature_errors(ref, dut)
-    limits = metrics.Thresholds.libopus().replace(tot=tot, max=max_, pitch=pitch)
-    verdict = limits.judge(err)
-    click.echo(f"tot {err.tot:.6f} (<= {limits.tot})  max {err.max:.6f} (<= {limits.max})  pitch {err.pitch:.6f} (<= {limits.pitch})")
-    click.echo("PASS" if verdict else "FAIL")
-    sys.exit(0 if verdict else 1)
+        raise BadInput(f"{test}: {dut.shape[0]} rows, expected {ref.shape[0]} as in {reference}")
+    if not len(ref):
+        raise BadInput(f"{reference}: no rows to compare")
+    bad = np.argwhere(~np.isfinite(dut))
+    if len(bad):
+        raise BadInput(f"{test}: row {bad[0][0]}, feature {bad[0][1]} is {dut[tuple(bad[0])]} (not a finite "
+                       "number): the metric would be NaN")
+    score = fm.feature_score(ref, dut)
+    limits = fm.FeatureThresholds().replace(tot=tot, max=max_, pitch=pitch)
+    figures = {k: (None if v != v else v) for k, v in (("tot", score.tot), ("max", score.max), ("pitch", score.pitch))}
+    _verdict(score.passes(limits, unvoiced_ok=False), figures, as_json,
+             score.describe(limits, unvoiced_ok=False) + f" over {score.rows} rows"
+             + ("; no row has pitch correlation > 0.2: the pitch error is NaN, and dred_compare fails it"
+                if not score.pitch_rows else ""))
 
 
 @main.group()
@@ -171,7 +293,7 @@ def model():
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def model_info(model_path, as_json):
     """Print what was loaded: path, file hashes, dimensions."""
-    from dredconf.reference.model import load_model
+    from dredconf.reference.model import MODEL_SHA256, load_model
 
     try:
         m = load_model(model_path, parts=("stats", "decoder"))
@@ -180,6 +302,11 @@ def model_info(model_path, as_json):
     from dredconf.reference.rdovae import platform_check
 
     info = m.info()
+    info["model_id_is"] = ("SHA-256 of what `sha256sum dred_rdovae_dec_data.c dred_rdovae_stats_data.c` prints: the "
+                           "normative decoder weights and entropy tables, as loaded")
+    info["libopus_model"] = {"id": MODEL_SHA256[:8], "sha256": MODEL_SHA256,
+                             "is": "SHA-256 of the model tarball libopus 1.6.1 pins (opus_data-<sha256>.tar.gz, "
+                                   "dnn/download_model.sh): the README's a5177ec6"}
     check = platform_check()   # the C core's self-check: whether "exact" runs on the hardware here
     info["exact arithmetic"] = {"hardware float": check["hardware_float"], "kernels": check["simd"],
                                 "self-check failures": "; ".join(check["failures"]) or "none"}

@@ -86,6 +86,11 @@ class ReferenceDecoder:
 
             self._rdovae = RdovaeDecoder(self.model, arith=arith or DEFAULT_ARITH)
 
+    @property
+    def rdovae(self):
+        """The RDOVAE decoder (None unless built with ``features=True``)."""
+        return self._rdovae
+
     def _parse(self, data: bytes, index: int) -> PacketResult:
         """Framing, extensions and where the DRED payload is; errors collected, never raised."""
         res = PacketResult(index=index, data=bytes(data))

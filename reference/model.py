@@ -405,7 +405,7 @@ def _download(url: str, dest: Path, sha256: str) -> None:
                     for chunk in iter(lambda: response.read(1 << 20), b""):
                         h.update(chunk)
                         out.write(chunk)
-            except OSError as e:  # URLError is an OSError
+            except (OSError, ValueError) as e:  # URLError is an OSError; a malformed URL a ValueError
                 raise ModelError(f"cannot download {url}: {e}", rule="model-fetch") from None
         if h.hexdigest() != sha256:
             raise ModelError(f"{url}: SHA-256 is {h.hexdigest()}, expected {sha256}", rule="model-hash-mismatch")

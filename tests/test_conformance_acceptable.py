@@ -15,13 +15,14 @@ from rich.console import Console
 
 from dredconf.cli import main
 from dredconf.conformance.adapters import parse_decoder
-from dredconf.conformance.layers import Claims, Layer, Verdict, judge_packet
+from dredconf.conformance.judge import fields_in, judge_packet
 from dredconf.conformance.report_html import render_html
 from dredconf.conformance.report_json import dumps, read_json, write_json
 from dredconf.conformance.report_junit import build_junit
 from dredconf.conformance.report_terminal import print_report
 from dredconf.conformance.runner import CheckOptions, run_check
-from dredconf.conformance.vectorsets import load_vector_set
+from dredconf.conformance.verdicts import LAYERS, Layer, Verdict
+from dredconf.vectors.sets import load_vector_set
 
 DUT_DIR = Path(__file__).resolve().parent / "dut"
 GROUPS = ("dred-envelope", "ext-malformed")
@@ -50,7 +51,9 @@ def _ids(manifest: dict, result: str) -> set[str]:
 def _check(corpus: Path, model_dir: Path, decoder: str, monkeypatch):
     monkeypatch.setenv("PYTHONPATH", str(DUT_DIR))
     vs = load_vector_set(corpus)
-    return run_check(parse_decoder(decoder, model=str(model_dir)), vs, CheckOptions(timeout=120, model=str(model_dir)))
+    adapter = parse_decoder(decoder, model=str(model_dir))
+    adapter.preflight()
+    return run_check(adapter, vs, CheckOptions(timeout=120, model=str(model_dir)))
 
 
 def _packets(report) -> dict[str, tuple]:
@@ -69,7 +72,7 @@ def _text(report) -> str:
 @pytest.mark.shared
 def test_manifest_rules_reach_the_vectors(corpus, manifest):
     vs = load_vector_set(corpus)
-    rules = {r.id: r for v in vs.vectors for r in v.load_rules()}
+    rules = {r.id: r for v in vs.vectors for r in v.rules}
     assert set(rules) == {v["id"] for v in manifest["vectors"]}
     for v in manifest["vectors"]:
         r = rules[v["id"]]
@@ -78,9 +81,8 @@ def test_manifest_rules_reach_the_vectors(corpus, manifest):
     assert len(_ids(manifest, "acceptable")) == 3 and _ids(manifest, "invalid")
 
 
-def test_plain_directory_has_no_rules(tmp_path):
-    (tmp_path / "a.bit").write_bytes(b"")
-    assert load_vector_set(tmp_path).vectors[0].load_rules() is None
+def test_plain_directory_has_no_rules(vectors_dir):
+    assert load_vector_set(vectors_dir / "S3.bit").vectors[0].rules == ()
 
 
 # --- (1) the reference passes, matching expected ---------------------------------------------------------------------
@@ -93,7 +95,7 @@ def test_reference_passes_everything(corpus, manifest, model_dir, tmp_path):
     assert r.exit_code == 0, r.output
     assert "not valid" in r.output and "3 acceptable" in r.output
     rep = json.loads(out.read_text(encoding="utf-8"))
-    assert rep["verdict"] == "pass"
+    assert rep["conforms"] is True and rep["verdict"].startswith("CONFORMS to profile framing,dred,features")
     by_id = {p["id"]: p for v in rep["results"] for p in v["packets"]}
     assert set(by_id) == {v["id"] for v in manifest["vectors"]}
     for v in manifest["vectors"]:
@@ -112,7 +114,7 @@ def test_reference_passes_everything(corpus, manifest, model_dir, tmp_path):
 @pytest.mark.shared
 def test_alternative_behaviour_passes(corpus, manifest, model_dir, monkeypatch, tmp_path):
     report = _check(corpus, model_dir, "python:altdut:StrictDraft", monkeypatch)
-    assert report.ok, [r.headline() for r in report.results]
+    assert report.conforms, [r.headline() for r in report.results]
     packets = _packets(report)
     for v in manifest["vectors"]:
         if v["result"] != "acceptable":
@@ -125,7 +127,8 @@ def test_alternative_behaviour_passes(corpus, manifest, model_dir, monkeypatch, 
     assert "frame order" in packets["dred-first-in-bitstream-on-later-frame"][1].behaviour
     # every report says so
     text = _text(report)
-    assert "packet 0 (dred-second-same-frame, acceptable): matched alternative 1: the packet's DRED is ignored" in text
+    assert "dred-envelope packet 0 (dred-second-same-frame, acceptable): matched alternative 1: the packet's DRED is " \
+           "ignored" in text
     junit = ET.tostring(build_junit(report), encoding="unicode")
     assert "matched alternative 1: the DRED of the earliest frame is used" in junit
     assert "packets not valid: 3 invalid, 3 acceptable" in junit
@@ -143,7 +146,7 @@ def test_alternative_behaviour_passes(corpus, manifest, model_dir, monkeypatch, 
 @pytest.mark.shared
 def test_neither_expected_nor_alternative_fails(corpus, manifest, model_dir, monkeypatch):
     report = _check(corpus, model_dir, "python:altdut:LastOfTwo", monkeypatch)
-    assert not report.ok
+    assert not report.conforms and report.exit_status == 1
     env = next(r for r in report.results if r.name == "dred-envelope")
     assert env.first_layer is Layer.HEADER and env.layers[Layer.FRAMING].verdict is Verdict.PASS
     bad = [p for p in env.packets if not p.ok]
@@ -154,7 +157,7 @@ def test_neither_expected_nor_alternative_fails(corpus, manifest, model_dir, mon
         assert d.layer is Layer.HEADER and d.field in ("q0", "dQ", "extra_offset", "offset", "qmax", "dred_offset")
         assert d.expected == next(v for v in manifest["vectors"] if v["id"] == p.id)["expected"]["dred"][d.field]
         assert "its alternative does not match either (alternative 1: dred: present, expected null)" in str(d)
-    assert env.headline().startswith("header: packet 0 (dred-second-same-frame, acceptable): ")
+    assert env.headline().startswith("header: dred-envelope#0 (dred-second-same-frame, acceptable): ")
     # the frame-order packet is not touched by this DUT: it matches expected
     assert _packets(report)["dred-first-in-bitstream-on-later-frame"][1].behaviour == "matched expected"
     assert next(r for r in report.results if r.name == "ext-malformed").verdict is Verdict.PASS
@@ -164,13 +167,13 @@ def test_departure_names_every_alternative():
     e = {"index": 0, "length": 5, "toc": 1, "dred": None}
     alts = [{**e, "length": 6}, {**e, "length": 7}]
     a = {"index": 0, "length": 9, "toc": 1}
-    j = judge_packet(a, e, Claims.of([a]), alternatives=alts)
-    assert j.verdicts[Layer.FRAMING] is Verdict.FAIL and j.alternatives == 2 and not j.matched
+    j = judge_packet(a, e, fields_in([a]), set(LAYERS), alternatives=alts)
+    assert j.verdicts[Layer.FRAMING] is Verdict.FAIL and not j.matched
     msg = str(j.departures[Layer.FRAMING])
     assert msg.startswith("packet 0: length = 9, expected 5 (acceptable packet; none of its 2 alternatives matches either")
     assert "alternative 1: length = 9, expected 6; alternative 2: length = 9, expected 7" in msg
     a = {"index": 0, "length": 7, "toc": 1}
-    j = judge_packet(a, e, Claims.of([a]), alternatives=alts)
+    j = judge_packet(a, e, fields_in([a]), set(LAYERS), alternatives=alts)
     assert j.ok and j.matched == {Layer.FRAMING: 2} and not j.mixed
 
 
@@ -179,7 +182,7 @@ def test_mixed_behaviours_are_flagged():
     e = {"index": 0, "length": 5, "toc": 1, "dred": None}
     alt = {"index": 0, "length": 6, "toc": 1, "dred": {"frame_offset": 0, "q0": 3}}
     a = {"index": 0, "length": 6, "toc": 1, "dred": None}
-    j = judge_packet(a, e, Claims.of([a]), alternatives=[alt])
+    j = judge_packet(a, e, fields_in([a]), set(LAYERS), alternatives=[alt])
     assert j.ok and j.matched == {Layer.FRAMING: 1} and j.mixed
 
 
@@ -188,7 +191,7 @@ def test_mixed_behaviours_are_flagged():
 @pytest.mark.shared
 def test_invalid_without_the_error_fails_framing(corpus, manifest, model_dir, monkeypatch):
     report = _check(corpus, model_dir, "python:altdut:NoExtensionError", monkeypatch)
-    assert not report.ok
+    assert not report.conforms and report.exit_status == 1
     failing = {p.id for r in report.results for p in r.packets if not p.ok}
     assert failing == _ids(manifest, "invalid")
     for r in report.results:
@@ -196,8 +199,9 @@ def test_invalid_without_the_error_fails_framing(corpus, manifest, model_dir, mo
         assert all(r.layers[l].verdict is not Verdict.FAIL for l in (Layer.HEADER, Layer.LATENTS, Layer.FEATURES))
         for p in r.packets:
             if not p.ok:
-                (d,) = p.departures
+                (d,) = p.departures.values()
                 assert (d.layer, d.field, d.actual, d.expected) == (Layer.FRAMING, "extension_error", None, "invalid packet")
                 assert "no extension error reported" in str(d) and p.result == "invalid"
     text = _text(report)
-    assert "packet 0 (ext-bad-separator-02-past-end, invalid): extension_error = null, expected invalid packet" in text
+    assert "ext-malformed#0 (ext-bad-separator-02-past-end, invalid): extension_error = null, expected invalid " \
+           "packet" in text

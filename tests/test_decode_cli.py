@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from dredconf.cli import main
-from dredconf.conformance import metrics
+from dredconf.conformance import feature_metric as metrics
 from dredconf.reference.decoder import ReferenceDecoder
 
 from conftest import STREAMS
@@ -47,7 +47,8 @@ def test_decode_json_and_f32_agree(vectors_dir, ground_truth, model_dir, tmp_pat
 
 
 def test_decode_one_packet_softfloat_arith_is_libopus(vectors_dir, ground_truth, model_dir):
-    r = CliRunner().invoke(main, ["decode", "--packet", "5", "--arith", "softfloat", "--model", str(model_dir), str(vectors_dir / "S2.bit")])
+    r = CliRunner().invoke(main, ["decode", "--json", "--packet", "5", "--arith", "softfloat", "--model", str(model_dir),
+                                  str(vectors_dir / "S2.bit")])
     assert r.exit_code == 0, r.output
     (rec,) = json.loads(r.stdout)["packets"]
     want = ground_truth["S2"][1][5]
@@ -69,4 +70,4 @@ def test_compare_rejects_different_lengths(tmp_path):
     (tmp_path / "a.f32").write_bytes(np.zeros((4, 20), "<f4").tobytes())
     (tmp_path / "b.f32").write_bytes(np.zeros((8, 20), "<f4").tobytes())
     r = CliRunner().invoke(main, ["compare", "--features", str(tmp_path / "a.f32"), str(tmp_path / "b.f32")])
-    assert r.exit_code == 1 and "8 rows, expected 4" in r.output
+    assert r.exit_code == 2 and "8 rows, expected 4" in r.output

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 from dredconf.errors import DredconfError, ExtensionError, LimitError, ModelError, PacketError, StreamError
+from dredconf.vectors.sets import VectorSetError
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGUE = ROOT / "docs" / "ERRORS.md"
@@ -219,8 +220,76 @@ def _rdovae(tmp_path: Path):
            "dred_rdovae_dec_data.c", parts=("stats", "decoder"))
 
 
+def _vector_set(t: Path, files: dict[str, bytes], *, select: str | None = None, packet: int | None = None,
+                profile: str | None = None):
+    """A vector set of ``files`` in ``t``, loaded (and planned for a check when asked)."""
+    from dredconf.conformance.adapters import parse_decoder
+    from dredconf.conformance.profile import Profile
+    from dredconf.conformance.runner import CheckOptions, plan
+    from dredconf.vectors.sets import load_vector_set
+
+    for name, data in files.items():
+        (t / name).parent.mkdir(parents=True, exist_ok=True)
+        (t / name).write_bytes(data)
+    vset = load_vector_set(t).select([select] if select else [])
+    if packet is not None or profile is not None:
+        options = CheckOptions(Profile.parse(profile) if profile else Profile(), packet=packet)
+        plan(parse_decoder("cmd:x {input}"), vset, options)
+
+
+def _one_packet() -> bytes:
+    from dredconf.spec import write_stream
+
+    return write_stream([b"\x48\x00"])
+
+
+def _corpus_missing_file(t: Path):
+    from dredconf.vectors.generate import generate
+    from dredconf.vectors.sets import load_vector_set
+
+    from conftest import shared_dir
+
+    src = (shared_dir() or Path("/nonexistent")) / "model" / "opus-1.6.1"
+    if not src.is_dir():
+        pytest.skip("model directory not available")
+    from dredconf.reference.model import load_model
+
+    generate(t, 1, load_model(src, parts=("stats",)), groups=["dred-envelope"])
+    (t / "dred-envelope.bit").unlink()
+    load_vector_set(t)
+
+
+_SUM = "0" * 64
+_STANDALONE_ONE = struct.pack(">III", 3, 2, 1) + b"\x00"
 # rule -> (error kind, function of tmp_path raising it)
 TRIGGERS = {
+    "set-missing": (VectorSetError, lambda t: _vector_set(t / "no-such-set", {})),
+    "set-nothing-recognised": (VectorSetError, lambda t: _vector_set(t, {"notes.txt": b"hi"})),
+    "set-unreadable": (VectorSetError, lambda t: _vector_set(t, {"X.bit/inside": b""})),
+    "set-manifest": (VectorSetError, lambda t: _vector_set(t, {"manifest.json": b"{"})),
+    "set-file-missing": (VectorSetError, _corpus_missing_file),
+    "set-hash-mismatch": (VectorSetError, lambda t: _vector_set(t, {"X.bit": _one_packet(),
+                                                                    "SHA256SUMS": f"{_SUM}  X.bit\n".encode()})),
+    "sums-syntax": (VectorSetError, lambda t: _vector_set(t, {"X.bit": _one_packet(), "SHA256SUMS": b"nonsense\n"})),
+    "set-no-such-vector": (VectorSetError, lambda t: _vector_set(t, {"X.bit": _one_packet()}, select="Y")),
+    "set-no-such-packet": (VectorSetError, lambda t: _vector_set(t, {"X.bit": _one_packet()}, select="X", packet=1)),
+    "set-profile": (VectorSetError, lambda t: _vector_set(t, {"X.features.f32": bytes(80), "X.expected.sw": bytes(320)},
+                                                          profile="features")),
+    "stream-empty": (VectorSetError, lambda t: _vector_set(t, {"X.bit": b""})),
+    "expected-unreadable": (VectorSetError, lambda t: _vector_set(t, {"X.bit": _one_packet(),
+                                                                      "X.expected.json": b"{"})),
+    "expected-schema": (VectorSetError, lambda t: _vector_set(t, {"X.bit": _one_packet(),
+                                                                  "X.expected.json": b'{"nope": 1}'})),
+    "expected-count": (VectorSetError, lambda t: _vector_set(t, {"X.bit": _one_packet(),
+                                                                 "X.expected.json": b'{"packets": []}'})),
+    "expected-size": (VectorSetError, lambda t: _vector_set(t, {"X_dred.bit": _STANDALONE_ONE,
+                                                                "X_dred_dec.f32": bytes(80)})),
+    "features-size": (VectorSetError, lambda t: _vector_set(t, {"X.features.f32": bytes(81), "X.expected.sw": b""})),
+    "pcm-size": (VectorSetError, lambda t: _vector_set(t, {"X.features.f32": bytes(80), "X.expected.sw": bytes(318)})),
+    "loss-syntax": (VectorSetError, lambda t: _vector_set(t, {"X.bit": _one_packet(), "X.loss": b"2\n",
+                                                              "X.expected.sw": bytes(640)})),
+    "loss-count": (VectorSetError, lambda t: _vector_set(t, {"X.bit": _one_packet(), "X.loss": b"0\n0\n",
+                                                             "X.expected.sw": bytes(640)})),
     "rfc6716-r1": (PacketError, lambda t: _packet(b"")),
     "rfc6716-r2": (PacketError, lambda t: _packet(b"\x48" + bytes(1276))),
     "rfc6716-r3": (PacketError, lambda t: _packet(b"\x49\x00\x00\x00")),

@@ -153,8 +153,8 @@ def _invocation(tmp_path: Path, **kw):
     stream.write_bytes(write_stream([b"\x48\x00"]))
     work = tmp_path / "work"
     work.mkdir()
-    return Invocation(vector=SimpleNamespace(stream=stream, name="s"), packet_count=1, expected=[{"index": 0}],
-                      workdir=work, **kw)
+    return Invocation(vector=SimpleNamespace(input=stream, name="s", kind="packets"), input=stream, count=1,
+                      expected=[{"index": 0}], workdir=work, **kw)
 
 
 ENDLESS = {

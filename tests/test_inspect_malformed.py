@@ -79,7 +79,7 @@ def test_hex_packet(model_dir):
     assert r.exit_code == 0
     assert json.loads(r.stdout)["packets"][0]["frame_count"] == 1
     r = CliRunner().invoke(main, ["inspect", "--hex", "zz"])
-    assert r.exit_code == 2 and "not hex" in r.output
+    assert r.exit_code == 2 and "'z' is not a hex digit" in r.output
 
 
 def test_ogg_opus_file_is_inspected_packet_by_packet(tmp_path, model_dir, vectors_dir):

@@ -166,14 +166,14 @@ def test_cli_generate_list_and_groups(tmp_path, model_dir):
 
 
 def test_runner_consumes_the_corpus(corpus, model_dir):
-    from dredconf.conformance.vectorsets import load_vector_set
+    from dredconf.vectors.sets import load_vector_set
 
     vs = load_vector_set(corpus)
     m = load_manifest(corpus)
     assert [v.name for v in vs.vectors] == [s["name"] for s in m["streams"]]
     first = vs.vectors[0]
-    assert first.load_expected() == [v["expected"] for v in m["vectors"] if v["stream"] == first.stream.name]
-    assert "dredconf vectors" in first.expected_source
+    assert list(first.records) == [v["expected"] for v in m["vectors"] if v["stream"] == first.input.name]
+    assert "dredconf vectors" in first.source
     r = CliRunner().invoke(main, ["check", "--decoder", "reference", "--vectors", str(corpus),
                                   "--vector", "ext-repeat", "--vector", "dred-envelope", "--model", str(model_dir)])
     assert r.exit_code == 0, r.output

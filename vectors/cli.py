@@ -26,7 +26,7 @@ def vectors():
 @vectors.command()
 @click.argument("out", type=click.Path(file_okay=False))
 @click.option("--seed", type=click.IntRange(min=0), default=1, show_default=True, help="Corpus seed.")
-@click.option("--model", envvar="DREDCONF_MODEL", help=MODEL_HELP)
+@click.option("--model", help=MODEL_HELP)
 @click.option("--ogg", is_flag=True, help="Also write each stream as Ogg Opus (GROUP.opus).")
 @click.option("--group", "groups", multiple=True, help="Only these groups (repeatable; default all).")
 @click.option("--repeat", type=click.IntRange(min=1), default=1, help="Generate N times and report the median time.")
@@ -55,27 +55,46 @@ def generate(out, seed, model, ogg, groups, repeat):
 
 
 @vectors.command()
-@click.argument("directory", type=click.Path(exists=True, file_okay=False))
-@click.option("--decode", is_flag=True, help="Also decode every stream and compare with the expected records.")
-@click.option("--model", envvar="DREDCONF_MODEL", help=MODEL_HELP)
-def verify(directory, decode, model):
-    """Check a corpus against its manifest: missing, extra or changed files (exit 1 if any)."""
-    from .manifest import verify_corpus
+@click.argument("path", type=click.Path(exists=True))
+@click.option("--decode/--no-decode", default=True, show_default=True,
+              help="A generated corpus: also decode every stream with the reference and compare each packet with its "
+                   "expected record (a changed expectation).")
+@click.option("--model", help=MODEL_HELP)
+def verify(path, decode, model):
+    """Check a vector set before trusting it: a corpus against its manifest (files, hashes, and by default every
+    expectation re-decoded), any other set against its SHA256SUMS, and every vector read end to end.
 
+    Exit status: 0 when it verifies, 1 when it does not.
+    """
+    from .manifest import MANIFEST_NAME, verify_corpus
+    from .sets import VectorSetError, counted, load_vector_set
+
+    root = Path(path)
+    if root.is_dir() and (root / MANIFEST_NAME).is_file():
+        try:
+            rep = verify_corpus(root, decode=decode, model=model)
+        except DredconfError as e:
+            _fail(e)
+        for line in rep.lines():
+            click.echo(line)
+        if rep.ok:
+            click.echo(f"{path}: matches its manifest" + (" (expectations re-decoded by the reference)" if decode else ""))
+        sys.exit(0 if rep.ok else 1)
     try:
-        rep = verify_corpus(directory, decode=decode, model=model)
-    except DredconfError as e:
-        _fail(e)
-    for line in rep.lines():
-        click.echo(line)
-    if rep.ok:
-        click.echo(f"{directory}: matches its manifest" + (" (expectations re-decoded)" if decode else ""))
-    sys.exit(0 if rep.ok else 1)
+        vset = load_vector_set(root)
+    except VectorSetError as e:
+        click.echo(f"error: {e}")
+        sys.exit(1)
+    sums = (f"{len(vset.sums.checked)} files match its SHA256SUMS" if vset.sums is not None
+            else "no SHA256SUMS to check hashes against")
+    kinds = ", ".join(counted(sum(v.kind == k for v in vset.vectors), k) for k in vset.kinds())
+    click.echo(f"{path}: {sums}; {kinds}: every file read end to end")
+    sys.exit(0)
 
 
 @vectors.command()
 @click.argument("directory", type=click.Path(exists=True, file_okay=False))
-@click.option("--model", envvar="DREDCONF_MODEL", help=MODEL_HELP)
+@click.option("--model", help=MODEL_HELP)
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the markdown there instead of stdout.")
 @click.option("--strict", is_flag=True, help="Exit 1 when a required class has no vector.")
 def coverage(directory, model, output, strict):
@@ -97,6 +116,62 @@ def coverage(directory, model, output, strict):
     for cell in empty:
         click.echo(f"empty: {cell}", err=True)
     sys.exit(1 if strict and empty else 0)
+
+
+@vectors.command()
+@click.argument("packets", type=click.IntRange(min=2))
+@click.option("--seed", type=click.IntRange(min=0), default=1, show_default=True, help="Pattern seed.")
+@click.option("--rate", type=click.FloatRange(0, 1, max_open=True), default=0.2, show_default=True,
+              help="Long-run fraction of packets lost.")
+@click.option("--burst", type=click.FloatRange(min=1), default=3.0, show_default=True,
+              help="Mean burst length, in packets.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write the pattern there instead of stdout.")
+def losses(packets, seed, rate, burst, output):
+    """Write a seeded Gilbert-Elliott loss pattern for PACKETS packets in opus_demo's -lossfile format (one 0/1 per
+    packet; the first and the last are never lost)."""
+    from .losses import gilbert_elliott, loss_text
+
+    try:
+        flags = gilbert_elliott(packets, seed=seed, rate=rate, burst=burst)
+    except ValueError as e:
+        raise click.BadParameter(str(e)) from None
+    text = loss_text(flags)
+    if output:
+        Path(output).write_text(text, encoding="ascii")
+        click.echo(f"{output}: {packets} packets, {sum(flags)} lost ({100 * sum(flags) / packets:.1f} %), seed {seed}",
+                   err=True)
+    else:
+        click.echo(text, nl=False)
+
+
+@vectors.command()
+@click.argument("out", type=click.Path(file_okay=False))
+@click.option("--decoder", "-d", required=True, metavar="cmd:TEMPLATE",
+              help="A trusted whole decoder: cmd:TEMPLATE with {input}, {loss} and {output}, e.g. "
+                   "'cmd:opus_demo -d 16000 1 -lossfile {loss} {input} {output}'.")
+@click.option("--streams", required=True, type=click.Path(exists=True, file_okay=False), help="Directory of X.bit.")
+@click.option("--losses", "losses_dir", required=True, type=click.Path(exists=True, file_okay=False),
+              help="Directory of X.loss (one per stream to capture).")
+@click.option("--thresholds", nargs=3, type=click.FloatRange(min=0, min_open=True), default=(0.25, 1.0, 0.15),
+              show_default=True, metavar="E4 E16 P", help="Thresholds the set is to be judged at (recorded).")
+def capture(out, decoder, streams, losses_dir, thresholds):
+    """Record an integration set: run a trusted decoder on every stream with a loss pattern and keep its output as
+    the expectation, with a SHA256SUMS and capture.json (hashes, decoder, its reported version, thresholds)."""
+    from dredconf.conformance.adapters import AdapterError
+    from dredconf.conformance.audio_metric import AudioThresholds
+
+    from .capture import CaptureError, capture as run_capture
+
+    if not decoder.startswith("cmd:"):
+        raise click.BadParameter("a capture runs a command: cmd:TEMPLATE", param_hint="--decoder")
+    try:
+        m = run_capture(decoder[4:], Path(streams), Path(losses_dir), Path(out), thresholds=AudioThresholds(*thresholds))
+    except AdapterError as e:
+        raise click.BadParameter(str(e), param_hint="--decoder") from None
+    except CaptureError as e:
+        _fail(e)
+    streams_n = sum(1 for f in m["files"] if f["path"].endswith(".bit"))
+    click.echo(f"{out}: {streams_n} streams captured with {decoder[4:]!r} ({m['decoder_reported'] or 'no version reported'})")
 
 
 @vectors.command("list")
@@ -123,7 +198,7 @@ def list_vectors(directory, flags, result):
 @click.argument("directory", type=click.Path(exists=True, file_okay=False))
 @click.argument("out", type=click.Path(dir_okay=False))
 @click.option("--features", is_flag=True, help="Also write OUT's _dec.f32: reference RDOVAE features, fargan_demo layout.")
-@click.option("--model", envvar="DREDCONF_MODEL", help=MODEL_HELP)
+@click.option("--model", help=MODEL_HELP)
 def export_standalone_cmd(directory, out, features, model):
     """Write the corpus's DRED vectors as libopus standalone records (fargan_demo -dred-decoding input)."""
     from .standalone import export_standalone
@@ -139,7 +214,7 @@ def export_standalone_cmd(directory, out, features, model):
 @vectors.command("read-standalone")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False))
 @click.option("--json", "as_json", is_flag=True, help="Decode every record's integers and print JSON.")
-@click.option("--model", envvar="DREDCONF_MODEL", help=MODEL_HELP)
+@click.option("--model", help=MODEL_HELP)
 def read_standalone_cmd(file, as_json, model):
     """Show the records of a libopus standalone feature-decoder file (e.g. vector_dred.bit)."""
     from .standalone import check_record, decode_record, read_standalone

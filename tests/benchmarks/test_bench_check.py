@@ -10,7 +10,7 @@ import pytest
 
 from dredconf.conformance.adapters import parse_decoder
 from dredconf.conformance.runner import CheckOptions, run_check
-from dredconf.conformance.vectorsets import load_vector_set
+from dredconf.vectors.sets import load_vector_set
 
 pytestmark = [pytest.mark.shared, pytest.mark.slow, pytest.mark.usefixtures("benchmarks_enabled")]
 ROUNDS = 3
@@ -20,9 +20,10 @@ ROUNDS = 3
 def test_bench_check_reference_shared_streams(benchmark, vectors_dir, model_dir, jobs):
     vs = load_vector_set(vectors_dir)
     adapter = parse_decoder("reference", model=str(model_dir))
+    adapter.preflight()
     options = CheckOptions(jobs=jobs)
     report = benchmark.pedantic(run_check, args=(adapter, vs, options), rounds=ROUNDS, iterations=1)
-    assert report.ok
-    packets = sum(r.packet_count for r in report.results)
+    assert report.conforms
+    packets = sum(r.count for r in report.results)
     assert packets == 1241
     benchmark.extra_info.update(packets=packets, jobs=jobs)

@@ -8,6 +8,8 @@ EDIT is one of
     del:PATH          remove a key (or list item)
     strip:KEY         remove KEY from every record and every record's dred (e.g. strip:features)
     shift:COL=DELTA   add DELTA to feature column COL of every row of every packet
+    swap:N=A,B        swap feature rows A and B of packet N
+    errors            write every record as {"index": i, "error": ...} (a decoder that decodes nothing)
     features          write the features as raw float32 rows instead of JSON (libopus-features format)
 """
 import gzip
@@ -65,6 +67,13 @@ def main(argv):
                 if rec.get("dred"):
                     for row in rec["dred"]["features"]:
                         row[int(col)] += float(delta)
+        elif op == "swap":
+            n, _, rows = arg.partition("=")
+            a, b = (int(x) for x in rows.split(","))
+            f = doc["packets"][int(n)]["dred"]["features"]
+            f[a], f[b] = f[b], f[a]
+        elif op == "errors":
+            doc["packets"] = [{"index": i, "error": "not decoded"} for i in range(len(doc["packets"]))]
         elif op == "features":
             as_features = True
         else:

@@ -1,4 +1,5 @@
-"""The verdict logic (conformance/layers.py) on crafted records: each layer, the first departing field, claims."""
+"""The verdict logic (conformance/judge.py) on crafted records: each layer, the first departing field, what is
+output, what the profile requires."""
 from __future__ import annotations
 
 import copy
@@ -6,10 +7,13 @@ import math
 
 import pytest
 
-from dredconf.conformance.layers import (
-    Claims, Departure, FeatureLimits, FeatureScore, Layer, Verdict, judge_packet, judge_vector,
-)
+from dredconf.conformance.feature_metric import FeatureScore, FeatureThresholds
+from dredconf.conformance.judge import Rules, fields_in, judge_packet, judge_vector as _judge_vector
 from dredconf.conformance.output_schema import MalformedOutput, parse_output, validate_output
+from dredconf.conformance.profile import Profile
+from dredconf.conformance.verdicts import LAYERS, Departure, Layer, Verdict
+
+NO_PROFILE = Profile(())
 
 
 def _features(n_latents: int, base: float = 0.0) -> list[list[float]]:
@@ -39,8 +43,17 @@ def record(index: int = 0, *, latents: int = 2, dred: bool = True) -> dict:
     return rec
 
 
-def judge(actual: dict, expected: dict, **kw):
-    return judge_packet(actual, expected, Claims.of([actual]), **kw)
+def judge(actual: dict, expected: dict, rules: Rules = Rules()):
+    return judge_packet(actual, expected, fields_in([actual]), set(LAYERS), rules)
+
+
+class Judged:
+    def __init__(self, layers, packets):
+        self.layers, self.packets = layers, packets
+
+
+def judge_vector(actual, expected, rules: Rules = Rules(), profile: Profile = NO_PROFILE) -> Judged:
+    return Judged(*_judge_vector(actual, expected, profile, rules))
 
 
 def test_identical_records_pass_every_layer():
@@ -73,7 +86,7 @@ def test_first_departing_field_is_named(edit, layer, text):
     assert j.verdicts[layer] is Verdict.FAIL
     assert str(j.departures[layer]) == text
     assert j.first_departure.layer is layer
-    for other in set(Layer) - {layer, Layer.FEATURES}:
+    for other in set(LAYERS) - {layer, Layer.FEATURES}:
         assert j.verdicts[other] is Verdict.PASS, other
 
 
@@ -116,14 +129,13 @@ def test_dred_presence():
     # the latent and feature layers are claimed (by this record's expected shape, not the DUT's): only the header fails
     assert j.verdicts[Layer.LATENTS] is Verdict.NOT_TESTED
     # with a claim from another packet, the missing DRED fails the later layers too
-    claims = Claims.of([a, record(5)])
-    j = judge_packet(a, e, claims)
+    j = judge_packet(a, e, fields_in([a, record(5)]), set(LAYERS))
     assert j.verdicts[Layer.LATENTS] is Verdict.FAIL
     assert "missing (dred null), expected a DRED" in str(j.departures[Layer.LATENTS])
     assert j.first_departure.layer is Layer.HEADER
     # and the other way round
     e2, a2 = record(6, dred=False), record(6)
-    j = judge_packet(a2, e2, Claims.of([a2]))
+    j = judge_packet(a2, e2, fields_in([a2]), set(LAYERS))
     assert str(j.departures[Layer.HEADER]) == "packet 6: dred: present, expected null"
 
 
@@ -151,7 +163,7 @@ def test_features_only_dut():
     a = [{"index": 0, "dred": {"features": e[0]["dred"]["features"]}}, {"index": 1},
          {"index": 2, "dred": {"features": e[2]["dred"]["features"]}}]
     v = judge_vector(a, e)
-    assert [v.layers[l].verdict for l in Layer] == [Verdict.NOT_TESTED] * 3 + [Verdict.PASS]
+    assert [v.layers[l].verdict for l in LAYERS] == [Verdict.NOT_TESTED] * 3 + [Verdict.PASS]
     assert v.layers[Layer.FEATURES].score.rows == 12
 
 
@@ -177,20 +189,36 @@ def test_feature_verdict_reports_metric_threshold_and_margin():
     assert v.layers[Layer.FEATURES].verdict is Verdict.PASS
     assert math.isclose(v.layers[Layer.FEATURES].score.tot, 0.1, rel_tol=1e-4)
     # thresholds are options
-    v = judge_vector(_shifted(e, 0, 0.1), e, FeatureLimits(tot=0.05))
+    v = judge_vector(_shifted(e, 0, 0.1), e, Rules(FeatureThresholds(tot=0.05)))
     assert v.layers[Layer.FEATURES].verdict is Verdict.FAIL
     assert "tot 0.1000 > 0.05 (margin -0.0500)" in str(v.layers[Layer.FEATURES].first)
 
 
-def test_feature_scope_packet():
+def test_feature_scope_packet_is_the_default():
+    """One packet's features wrong where the stream-wide metric hides it: caught per packet, not per vector."""
     e = [record(i) for i in range(4)]
     a = copy.deepcopy(e)
     for row in a[2]["dred"]["features"]:
         row[0] += 0.2  # per packet: max 0.2 > 0.15; over the vector: sqrt(0.04/4) = 0.1
-    assert judge_vector(a, e).layers[Layer.FEATURES].verdict is Verdict.PASS
-    v = judge_vector(a, e, FeatureLimits(scope="packet"))
+    v = judge_vector(a, e)
     assert v.layers[Layer.FEATURES].verdict is Verdict.FAIL
     assert str(v.layers[Layer.FEATURES].first).startswith("packet 2: features: tot 0.2000 <= 0.5")
+    assert v.layers[Layer.FEATURES].score.passes(FeatureThresholds())  # the stream-wide figure still reported
+    assert judge_vector(a, e, Rules(scope="vector")).layers[Layer.FEATURES].verdict is Verdict.PASS
+
+
+def test_two_swapped_rows_of_one_packet_fail():
+    e = [record(i, latents=3) for i in range(40)]
+    for k, r in enumerate(e):
+        for i, row in enumerate(r["dred"]["features"]):
+            row[0] = ((k * 7 + i * 3) % 11) / 4.0
+    a = copy.deepcopy(e)
+    rows = a[17]["dred"]["features"]
+    rows[0], rows[5] = rows[5], rows[0]
+    assert judge_vector(a, e, Rules(scope="vector")).layers[Layer.FEATURES].verdict is Verdict.PASS
+    v = judge_vector(a, e)
+    assert v.layers[Layer.FEATURES].verdict is Verdict.FAIL and v.layers[Layer.FEATURES].failed == 1
+    assert v.layers[Layer.FEATURES].first.packet == 17
 
 
 def test_non_finite_features_fail():
@@ -216,15 +244,15 @@ def test_departure_json_round_trip():
               Departure(Layer.FEATURES, "", packet=None, text="tot 0.6 > 0.5"),
               Departure(Layer.HEADER, "dred", packet=4, text="null, expected present")):
         assert str(Departure.from_json(d.to_json())) == str(d)
-    s = FeatureScore(0.1, 0.05, float("nan"), 8, [0.0] * 20)
+    s = FeatureScore(0.1, 0.05, float("nan"), 8, 0, (0.0,) * 20)
     back = FeatureScore.from_json(s.to_json())
     assert back.tot == 0.1 and math.isnan(back.pitch)
 
 
 @pytest.mark.parametrize("text, message", [
     (b"not json", "not JSON"),
-    (b"[]", "the output is a list, expected an object"),
-    (b'{"packet": []}', 'no "packets" list'),
+    (b"[]", 'the output is not an object {"packets": [...]}'),
+    (b'{"packet": []}', 'the output is not an object {"packets": [...]}'),
     (b'{"packets": [{}]}', "1 packet records, expected 2"),
     (b'{"packets": [{"toc": 1.0}, {}]}', "packets[0].toc is a number, expected an integer"),
     (b'{"packets": [{}, {"dred": {"q0": true}}]}', "packets[1].dred.q0 is a boolean, expected an integer"),
@@ -250,10 +278,11 @@ def test_unvoiced_packet_pitch_is_not_applicable():
     a = copy.deepcopy(e)
     for row in a["dred"]["features"]:
         row[18] += 1.0  # the pitch is never looked at
-    j = judge_packet(a, e, Claims.of([a]), FeatureLimits(scope="packet"))
+    j = judge(a, e)
     assert j.verdicts[Layer.FEATURES] is Verdict.PASS
-    assert j.score.pitch == 0 and j.score.pitch_rows == 0
-    assert "pitch n/a" in j.score.describe(FeatureLimits())
+    assert j.score.pitch_for(True) == 0 and j.score.pitch_rows == 0 and math.isnan(j.score.pitch)
+    assert "pitch n/a" in j.score.describe(FeatureThresholds())
+    assert not j.score.passes(FeatureThresholds(), unvoiced_ok=False)  # dred_compare's own rule
 
 
 def test_nothing_to_test_is_not_a_skip():
@@ -272,3 +301,62 @@ def test_nothing_to_test_is_not_a_skip():
     v = judge_vector(a, e)
     assert v.layers[Layer.LATENTS].reason == "not output by the decoder"
     assert v.layers[Layer.LATENTS].skipped == ["state", "levels", "latents", "latent_count"]
+
+
+# ------------------------------------------------------------------------------------------------ profiles
+
+
+def test_profile_field_never_output_is_untested_not_passed():
+    """A framing-only decoder that never writes extension_error is not tested on it: not conformance."""
+    e = [record(i) for i in range(3)]
+    e[1]["extension_error"] = "invalid packet"
+    a = [{k: r[k] for k in ("index", "length", "toc", "frame_count", "padding_length", "extensions")} for r in e]
+    v = judge_vector(a, e, profile=Profile.parse("framing"))
+    s = v.layers[Layer.FRAMING]
+    assert s.verdict is Verdict.PASS and s.untested == ["extension_error"] and not s.complete
+    assert all(v.layers[l].complete for l in (Layer.HEADER, Layer.LATENTS, Layer.FEATURES))  # not claimed
+    # without the profile claiming framing, the same output is complete
+    assert judge_vector(a, e, profile=Profile.parse("dred")).layers[Layer.FRAMING].complete
+
+
+def test_every_packet_an_error_record_is_an_error_in_every_profile_layer():
+    e = [record(i) for i in range(3)]
+    a = [{"index": i, "error": "cannot decode"} for i in range(3)]
+    v = judge_vector(a, e, profile=Profile())
+    for layer in LAYERS:
+        s = v.layers[layer]
+        assert (s.verdict, s.failed, s.tested) == (Verdict.ERROR, 3, 3), layer
+    assert str(v.layers[Layer.LATENTS].first) == "packet 0: the decoder reported an error: cannot decode"
+    # with no profile the same stream is not tested at all: the profile is what makes it an error
+    assert all(s.verdict is Verdict.NOT_TESTED for s in judge_vector(a, e).layers.values())
+
+
+def test_profile_layer_outside_what_the_vector_has_is_not_required():
+    e = [record(i, dred=False) for i in range(3)]
+    a = [{k: r[k] for k in ("index", "length", "toc", "frame_count", "padding_length", "extensions",
+                            "extension_error", "dred")} for r in e]
+    v = judge_vector(a, e, profile=Profile())
+    assert all(s.complete for s in v.layers.values())
+    assert v.layers[Layer.FEATURES].reason == "nothing to test in this vector"
+
+
+def test_layers_outside_the_profile_are_still_judged():
+    e = [record(i) for i in range(2)]
+    a = copy.deepcopy(e)
+    a[1]["toc"] = 1
+    v = judge_vector(a, e, profile=Profile.parse("features"))
+    assert v.layers[Layer.FRAMING].verdict is Verdict.FAIL and not v.layers[Layer.FRAMING].required
+
+
+@pytest.mark.parametrize("text, layers", [("framing", ("framing",)), ("features, dred", ("dred", "features")),
+                                          ("framing,dred,features", ("framing", "dred", "features"))])
+def test_profile_parse(text, layers):
+    assert Profile.parse(text).layers == layers
+
+
+@pytest.mark.parametrize("text", ["", "header", "framing,vocoder2", ","])
+def test_profile_parse_refuses(text):
+    from dredconf.conformance.profile import ProfileError
+
+    with pytest.raises(ProfileError, match="want a comma list of framing, dred, features"):
+        Profile.parse(text)
