@@ -1,73 +1,70 @@
-"""Shared fixtures: where ../shared is, the libopus ground truth, the loaded model."""
+"""Shared fixtures: the one way to ../shared (tests.helpers.shared), the ground truth, the loaded model, a corpus.
+
+A missing piece of ../shared skips a test locally and fails it in CI (``CI`` set): a skip there would hide one.
+"""
 from __future__ import annotations
 
-import gzip
-import json
-import os
-from functools import lru_cache
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
-STREAMS = ("S1", "S2", "S3", "SYN")
-
-
-def shared_dir() -> Path | None:
-    """``$DREDCONF_SHARED`` or ``../shared`` beside the checkout; None when absent."""
-    p = Path(os.environ.get("DREDCONF_SHARED", ROOT.parent / "shared"))
-    return p if p.is_dir() else None
-
-
-def _require(path: Path | None, what: str) -> Path:
-    # In CI the ground truth must be there: a skip would hide a failure.
-    if path is None or not path.exists():
-        if os.environ.get("CI"):
-            pytest.fail(f"{what} missing in CI: {path}")
-        pytest.skip(f"{what} not available: {path}")
-    return path
+from dredconf.reference.model import load_model
+from tests.helpers.shared import STREAMS, expected_records, require, shared_dir
 
 
 @pytest.fixture(scope="session")
 def shared() -> Path:
-    return _require(shared_dir(), "../shared")
+    return require(shared_dir(), "../shared")
 
 
 @pytest.fixture(scope="session")
 def vectors_dir(shared) -> Path:
-    return _require(shared / "vectors" / "libopus-1.6.1", "libopus ground-truth vectors")
+    return require(shared / "vectors" / "libopus-1.6.1", "libopus ground-truth vectors")
+
+
+@pytest.fixture(scope="session")
+def standalone_dir(shared) -> Path:
+    """libopus's standalone feature-decoder records (vector_dred.bit) and their features."""
+    d = shared / "vectors" / "libopus-1.6.1-standalone"
+    require(d / "vector_dred.bit", "libopus standalone vectors")
+    return d
+
+
+@pytest.fixture(scope="session")
+def edge_dir(shared) -> Path:
+    """libopus ground truth for the edge cases (BIGP: DRED payloads over 1,000 bytes; DERR: DRED before errors)."""
+    return require(shared / "vectors" / "libopus-1.6.1-edge", "libopus edge-case vectors")
 
 
 @pytest.fixture(scope="session")
 def model_dir(shared) -> Path:
-    return _require(shared / "model" / "opus-1.6.1", "model directory")
-
-
-@lru_cache(maxsize=None)
-def _expected(path: Path) -> list[dict]:
-    with gzip.open(path, "rt") as f:
-        return json.load(f)["packets"]
+    return require(shared / "model" / "opus-1.6.1", "model directory")
 
 
 @pytest.fixture(scope="session")
 def ground_truth(vectors_dir):
     """name -> (stream bytes, expected packet records) for S1, S2, S3, SYN."""
-    return {s: ((vectors_dir / f"{s}.bit").read_bytes(), _expected(vectors_dir / f"{s}.expected.json.gz")) for s in STREAMS}
+    return {s: ((vectors_dir / f"{s}.bit").read_bytes(), expected_records(vectors_dir / f"{s}.expected.json.gz"))
+            for s in STREAMS}
 
 
 @pytest.fixture(scope="session")
 def model(model_dir):
-    from dredconf.reference.model import load_model
-
     return load_model(model_dir, parts=("stats", "decoder"))
 
 
 @pytest.fixture(scope="session")
 def stats(model_dir):
     """The quantizer tables (16 levels × dimension) of the shared model."""
-    from dredconf.reference.model import load_model
-
     return load_model(model_dir, parts=("stats",)).stats
+
+
+@pytest.fixture(scope="session")
+def corpus(tmp_path_factory, model_dir) -> Path:
+    """The default corpus (seed 1), generated once per session."""
+    from tests.helpers.corpus import generated  # imports the C core: not before the sanitizer plugin installs its own
+
+    return generated(tmp_path_factory.getbasetemp(), model_dir, 1)
 
 
 @pytest.fixture

@@ -1,10 +1,6 @@
 """The DRED payload core (SPEC-NOTES section 3): integers from bytes, bytes from integers, never a crash."""
 from __future__ import annotations
 
-import gzip
-import json
-import struct
-from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -12,7 +8,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import shared_dir
 from dredconf.reference._core import ffi, lib
 from dredconf.reference.payload import (
     FIELD_NAMES,
@@ -25,22 +20,13 @@ from dredconf.reference.payload import (
     encode_dred_standalone,
 )
 from dredconf.spec.dred import DQ_TABLE
+from dredconf.vectors.standalone import read_standalone
+from tests.helpers.shared import STREAMS
 
-SHARED = shared_dir() or Path("../shared")
-VECTORS = SHARED / "vectors" / "libopus-1.6.1"
-STANDALONE = SHARED / "vectors" / "libopus-1.6.1-standalone" / "vector_dred.bit"
-STREAMS = ["S1", "S2", "S3", "SYN"]
 INTEGER_KEYS = ["frame_offset", "q0", "dQ", "extra_offset", "offset", "qmax", "dred_offset", "latent_count", "levels",
                 "state", "latents"]
 
 
-
-
-def expected_records(stream: str) -> list[dict]:
-    path = VECTORS / f"{stream}.expected.json.gz"
-    if not path.exists():
-        pytest.skip(f"ground truth not found: {path}")
-    return json.loads(gzip.decompress(path.read_bytes()))["packets"]
 
 
 def coded(stats, kind: str, q: int) -> np.ndarray:
@@ -70,10 +56,10 @@ def check_structure(p: DredPayload) -> None:
 
 @pytest.mark.shared
 @pytest.mark.parametrize("stream", STREAMS)
-def test_ground_truth_integers_round_trip(stats, stream):
+def test_ground_truth_integers_round_trip(stats, ground_truth, stream):
     """Every DRED libopus decoded in the vectors: encode its integers, decode them again, get the same integers."""
     n = 0
-    for rec in expected_records(stream):
+    for rec in ground_truth[stream][1]:
         want = rec["dred"]
         if want is None:
             continue
@@ -84,26 +70,13 @@ def test_ground_truth_integers_round_trip(stats, stream):
     assert n > 0
 
 
-def read_standalone(path: Path) -> list[tuple[int, int, bytes]]:
-    """(q0, nb_chunks, bytes) records of libopus's feature-decoder vector format."""
-    data, out, i = path.read_bytes(), [], 0
-    while i + 12 <= len(data):
-        q0, chunks, n = struct.unpack(">III", data[i:i + 12])
-        out.append((q0, chunks, data[i + 12:i + 12 + n]))
-        i += 12 + n
-    assert i == len(data)
-    return out
-
-
 @pytest.mark.shared
-def test_standalone_vectors(stats):
+def test_standalone_vectors(stats, ground_truth, standalone_dir):
     """libopus's standalone records: our encoder rewrites them byte for byte, and they hold S2's integers at q0."""
-    if not STANDALONE.exists():
-        pytest.skip(f"standalone vectors not found: {STANDALONE}")
-    s2 = [r["dred"] for r in expected_records("S2") if r["dred"] is not None]
-    records = read_standalone(STANDALONE)
+    s2 = [r["dred"] for r in ground_truth["S2"][1] if r["dred"] is not None]
+    records = read_standalone((standalone_dir / "vector_dred.bit").read_bytes())
     assert len(records) == 174
-    for q0, chunks, data in records:
+    for q0, chunks, data in ((r.q0, r.nb_chunks, r.data) for r in records):
         p = decode_dred_standalone(data, q0, chunks // 2, stats)
         assert p.latent_count == chunks // 2 and p.levels == [q0] * p.latent_count
         assert p.bits_total <= 8 * len(data)

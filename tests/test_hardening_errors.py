@@ -19,6 +19,8 @@ from pathlib import Path
 import pytest
 
 from dredconf.errors import DredconfError, ExtensionError, LimitError, ModelError, PacketError, StreamError
+from dredconf.reference.model import fetch_model, load_model
+from tests.helpers.shared import require, shared_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGUE = ROOT / "docs" / "ERRORS.md"
@@ -186,14 +188,12 @@ def _granule(value: int):
     return fn
 
 
+def _model_source() -> Path:
+    return require((shared_dir() or Path("/nonexistent")) / "model" / "opus-1.6.1", "model directory")
+
+
 def _model(tmp_path: Path, edit=None, name: str = "dred_rdovae_stats_data.c", parts=("stats",), sums=False):
-    from dredconf.reference.model import load_model
-
-    from conftest import shared_dir
-
-    src = (shared_dir() or Path("/nonexistent")) / "model" / "opus-1.6.1"
-    if not src.is_dir():
-        pytest.skip("model directory not available")
+    src = _model_source()
     d = tmp_path / "model"
     d.mkdir()
     for f in ("dred_rdovae_constants.h", "dred_rdovae_stats_data.c", "dred_rdovae_stats_data.h",
@@ -207,8 +207,6 @@ def _model(tmp_path: Path, edit=None, name: str = "dred_rdovae_stats_data.c", pa
 
 
 def _model_fetch(tmp_path: Path):
-    from dredconf.reference.model import fetch_model
-
     fetch_model(f"file://{tmp_path}/no-such-model.tar.gz", tmp_path / "cache")
 
 
@@ -265,19 +263,11 @@ TRIGGERS = {
 
 
 def _model_missing(t: Path):
-    from dredconf.reference.model import load_model
-
     load_model(t / "no-such-model")
 
 
 def _model_file_missing(t: Path):
-    from dredconf.reference.model import load_model
-
-    from conftest import shared_dir
-
-    src = (shared_dir() or Path("/nonexistent")) / "model" / "opus-1.6.1"
-    if not src.is_dir():
-        pytest.skip("model directory not available")
+    src = _model_source()
     d = t / "model"
     d.mkdir()
     shutil.copy(src / "dred_rdovae_constants.h", d)

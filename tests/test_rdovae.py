@@ -29,9 +29,9 @@ from dredconf.errors import ModelError
 from dredconf.reference import rdovae as R
 from dredconf.reference._core import ffi, lib
 
-from conftest import STREAMS
-from libopus_vec import q8, sigmoid_approx, tanh_approx
-from rdovae_model_checks import reject_int8_layer_corruptions
+from tests.helpers.shared import STREAMS
+from tests.helpers.libopus_vec import q8, sigmoid_approx, tanh_approx
+from tests.helpers.rdovae_model_checks import reject_int8_layer_corruptions
 
 TENTH = Thresholds.libopus().scaled(0.1)
 Q30 = 1 << 30
@@ -161,14 +161,10 @@ def _standalone_records(data: bytes):
 
 
 @pytest.mark.shared
-def test_standalone_vectors(decoder, model, shared, record_property):
+def test_standalone_vectors(decoder, model, standalone_dir, record_property):
     """libopus's own conformance input (fargan_demo -dred-decoding records), libopus's output."""
     from dredconf.reference import payload
-    if not hasattr(payload, "decode_dred_standalone"):
-        pytest.skip("reference.payload has no standalone-record decoder yet")
-    d = shared / "vectors" / "libopus-1.6.1-standalone"
-    if not (d / "vector_dred.bit").is_file():
-        pytest.skip(f"{d}: standalone vectors not available")
+    d = standalone_dir
     ref = np.frombuffer(gzip.decompress((d / "vector_dred_dec.f32.gz").read_bytes()), dtype="<f4").reshape(-1, 20)
     rows, per_record, start, close = [], [], 0, 0
     for q0, nb_chunks, data in _standalone_records((d / "vector_dred.bit").read_bytes()):

@@ -24,9 +24,9 @@ from dredconf.errors import ModelError
 from dredconf.reference import rdovae as R
 from dredconf.reference._core import ffi, lib
 
-from conftest import STREAMS
-from libopus_vec import q8, sigmoid_f32, tanh_f32
-from rdovae_model_checks import reject_int8_layer_corruptions
+from tests.helpers.shared import STREAMS
+from tests.helpers.libopus_vec import q8, sigmoid_f32, tanh_f32
+from tests.helpers.rdovae_model_checks import reject_int8_layer_corruptions
 
 F32 = np.float32
 U32 = np.uint32
@@ -330,11 +330,9 @@ def test_decode_api_gives_the_same_floats(exact, ground_truth):
 
 
 @pytest.mark.shared
-def test_standalone_vectors_bit_exact(exact, model, shared, record_property):
+def test_standalone_vectors_bit_exact(exact, model, standalone_dir, record_property):
     from dredconf.vectors.standalone import decode_record, read_standalone
-    d = shared / "vectors" / "libopus-1.6.1-standalone"
-    if not (d / "vector_dred.bit").is_file():
-        pytest.skip(f"{d}: standalone vectors not available")
+    d = standalone_dir
     ref = np.frombuffer(gzip.decompress((d / "vector_dred_dec.f32.gz").read_bytes()), dtype="<u4").reshape(-1, 20)
     records = read_standalone((d / "vector_dred.bit").read_bytes())
     start, exact_records = 0, 0

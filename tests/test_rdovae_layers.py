@@ -20,7 +20,7 @@ import pytest
 from dredconf.reference import rdovae as R
 from dredconf.reference._core import ffi, lib
 
-from libopus_vec import q8, sigmoid_approx, tanh_approx
+from tests.helpers.libopus_vec import q8, sigmoid_approx, tanh_approx
 
 pytestmark = pytest.mark.shared
 

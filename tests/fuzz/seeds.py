@@ -13,9 +13,7 @@ import tempfile
 from pathlib import Path
 from typing import Iterable
 
-from .common import model_dir, shared_dir
-
-STREAMS = ("S1", "S2", "S3", "SYN")
+from tests.helpers.shared import STREAMS, model_dir, shared_dir
 
 
 def _records(data: bytes) -> list[bytes]:

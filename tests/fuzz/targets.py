@@ -24,7 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from .common import ContractViolation, Input, check, model_dir  # noqa: F401 - ContractViolation re-exported
+from tests.helpers.shared import model_dir
+
+from .common import ContractViolation, Input, check  # noqa: F401 - ContractViolation re-exported
 
 _cache: dict[str, object] = {}
 
