@@ -25,7 +25,7 @@ def _read_input(file: str | None, hex_packet: str | None) -> tuple[bytes, bool]:
         data = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
     except OSError as e:
         raise click.FileError(file, hint=e.strerror) from None
-    from dredconf.vectors.ogg import is_ogg, read_ogg_opus
+    from dredconf.spec.ogg import is_ogg, read_ogg_opus
 
     if is_ogg(data):  # an Ogg Opus file: its packets, numbered from 0 (byte offsets then refer to the packets)
         from dredconf.spec import write_stream

@@ -1,5 +1,7 @@
-"""dredconf.spec: declarative schemas for Opus stream records, packets (RFC 6716 §3), padding
-extensions (draft-ietf-mlcodec-opus-extension) and the DRED envelope."""
+"""dredconf.spec: declarative schemas for Opus packets (RFC 6716 §3), padding extensions
+(draft-ietf-mlcodec-opus-extension), the DRED envelope and the per-packet record, and the
+container formats: libopus test-tool streams (``stream``), Ogg Opus (``ogg``) and libopus's
+standalone feature-decoder records (``standalone``)."""
 from .dred import DRED_EXPERIMENTAL_PREFIX, DRED_EXTENSION_ID, DredLocation, find_dred
 from .extensions import (
     Extension,

@@ -43,6 +43,11 @@ def _config_table() -> tuple[ConfigInfo, ...]:
 
 CONFIGS = _config_table()  # RFC 6716 §3.1 Table 2, indexed by config
 
+
+def frame_samples(toc: int) -> int:
+    """RFC 6716 §3.1 Table 2: samples per frame at 48 kHz for a TOC byte (its top 5 bits are the config)."""
+    return CONFIGS[toc >> 3].frame_samples
+
 Toc = cs.BitStruct(
     "config" / cs.BitsInteger(5) * "RFC 6716 §3.1: config, mode/bandwidth/frame size (Table 2)",
     "stereo" / cs.Flag * "RFC 6716 §3.1: s, 0 mono, 1 stereo",

@@ -20,7 +20,7 @@ from dredconf.reference.payload import (
     encode_dred_standalone,
 )
 from dredconf.spec.dred import DQ_TABLE
-from dredconf.vectors.standalone import read_standalone
+from dredconf.spec.standalone import read_standalone
 from tests.helpers.shared import STREAMS
 
 INTEGER_KEYS = ["frame_offset", "q0", "dQ", "extra_offset", "offset", "qmax", "dred_offset", "latent_count", "levels",

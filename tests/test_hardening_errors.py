@@ -141,7 +141,7 @@ def _stream(data: bytes):
 
 
 def _standalone(data: bytes):
-    from dredconf.vectors.standalone import read_standalone
+    from dredconf.spec.standalone import read_standalone
 
     read_standalone(data)
 
@@ -158,7 +158,7 @@ def _ogg_pages(data: bytes) -> list[int]:
 
 def _ogg(edit=None, cut_pages: int | None = None):
     """A valid 3-page-plus Ogg Opus file, one page edited (CRC fixed) or cut after some pages, then parsed."""
-    from dredconf.vectors.ogg import ogg_crc, parse_ogg_opus, write_ogg_opus
+    from dredconf.spec.ogg import ogg_crc, parse_ogg_opus, write_ogg_opus
 
     data = bytearray(write_ogg_opus([bytes([0xFC]) + bytes(300)] * 40, page_bytes=1000))
     pages = _ogg_pages(bytes(data))
@@ -275,13 +275,13 @@ def _model_file_missing(t: Path):
 
 
 def _ogg_raw(data: bytes):
-    from dredconf.vectors.ogg import parse_ogg_opus
+    from dredconf.spec.ogg import parse_ogg_opus
 
     parse_ogg_opus(data)
 
 
 def _ogg_crc():
-    from dredconf.vectors.ogg import parse_ogg_opus, write_ogg_opus
+    from dredconf.spec.ogg import parse_ogg_opus, write_ogg_opus
 
     data = bytearray(write_ogg_opus([b"\xfc\x00"] * 3))
     data[-1] ^= 1

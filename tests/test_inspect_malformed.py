@@ -84,7 +84,7 @@ def test_hex_packet(model_dir):
 
 def test_ogg_opus_file_is_inspected_packet_by_packet(tmp_path, model_dir, vectors_dir):
     from dredconf.spec import read_stream
-    from dredconf.vectors.ogg import write_ogg_opus
+    from dredconf.spec.ogg import write_ogg_opus
 
     packets = [r.packet for r in read_stream((vectors_dir / "S3.bit").read_bytes())]
     f = tmp_path / "s3.opus"

@@ -331,7 +331,8 @@ def test_decode_api_gives_the_same_floats(exact, ground_truth):
 
 @pytest.mark.shared
 def test_standalone_vectors_bit_exact(exact, model, standalone_dir, record_property):
-    from dredconf.vectors.standalone import decode_record, read_standalone
+    from dredconf.spec.standalone import read_standalone
+    from dredconf.vectors.standalone import decode_record
     d = standalone_dir
     ref = np.frombuffer(gzip.decompress((d / "vector_dred_dec.f32.gz").read_bytes()), dtype="<u4").reshape(-1, 20)
     records = read_standalone((d / "vector_dred.bit").read_bytes())

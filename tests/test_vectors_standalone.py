@@ -9,10 +9,8 @@ from click.testing import CliRunner
 
 from dredconf.cli import main
 from dredconf.errors import StreamError
-from dredconf.vectors.standalone import (
-    StandaloneRecord, check_record, decode_record, encode_record, export_standalone, read_standalone,
-    write_standalone,
-)
+from dredconf.spec.standalone import StandaloneRecord, check_record, read_standalone, write_standalone
+from dredconf.vectors.standalone import decode_record, encode_record, export_standalone
 
 from tests.helpers.corpus import stats_model
 

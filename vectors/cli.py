@@ -142,7 +142,9 @@ def export_standalone_cmd(directory, out, features, model):
 @click.option("--model", envvar="DREDCONF_MODEL", help=MODEL_HELP)
 def read_standalone_cmd(file, as_json, model):
     """Show the records of a libopus standalone feature-decoder file (e.g. vector_dred.bit)."""
-    from .standalone import check_record, decode_record, read_standalone
+    from dredconf.spec.standalone import check_record, read_standalone
+
+    from .standalone import decode_record
 
     try:
         records = read_standalone(Path(file).read_bytes())
@@ -175,7 +177,7 @@ def to_ogg(stream, out, channels):
     from dredconf.errors import StreamError
     from dredconf.spec import read_stream
 
-    from .ogg import write_ogg_opus
+    from dredconf.spec.ogg import write_ogg_opus
 
     packets = []
     for rec in read_stream(Path(stream).read_bytes()):
@@ -192,8 +194,7 @@ def to_ogg(stream, out, channels):
 def from_ogg(opus_file, out):
     """Extract an Ogg Opus file's packets into a libopus test-tool stream (final range 0)."""
     from dredconf.spec import write_stream
-
-    from .ogg import parse_ogg_opus
+    from dredconf.spec.ogg import parse_ogg_opus
 
     try:
         s = parse_ogg_opus(Path(opus_file).read_bytes())

@@ -18,6 +18,7 @@ from typing import Callable
 
 
 from dredconf.spec import DRED_EXPERIMENTAL_PREFIX, DRED_EXTENSION_ID, build_packet
+from dredconf.spec.packet import frame_samples
 from dredconf.spec.extensions import (
     ExtensionElement, FrameSeparator, PaddingByte, PaddingRest, RawBytes, RepeatTheseExtensions, plan_extensions,
 )
@@ -27,7 +28,6 @@ from .dredpayload import (
     representable, sample_values, strip_trailing_zeros, with_magnitude, dred_level,
 )
 from .flags import check_flags
-from .ogg import samples_per_frame
 from .padding import PaddingWriter
 from .rng import Rng
 
@@ -113,7 +113,7 @@ class Corpus:
             raise CaseError(f"{vid}: code {code} packets have no padding")
         data = build_packet(frames, config=config, stereo=stereo, code=code, vbr=vbr if code == 3 else None,
                             padding=padding, padding_length_bytes=padding_length_bytes)
-        fs = samples_per_frame(data[0])
+        fs = frame_samples(data[0])
         exts = writer.extensions if writer is not None and padding is not None else []
         error = bool(writer is not None and padding is not None and writer.error)
         expected = {
@@ -246,7 +246,7 @@ def junk(rng: Rng, n: int, *, avoid_d: bool = False) -> bytes:
 
 
 def max_frames(config: int) -> int:
-    return 5760 // samples_per_frame(config << 3)
+    return 5760 // frame_samples(config << 3)
 
 
 # --- the groups ------------------------------------------------------------------------------------
@@ -323,7 +323,7 @@ def dred_position(c: Corpus) -> None:
     # every TOC config: the most frames it allows, DRED on the last one
     for config in range(32):
         M = max_frames(config)
-        fs = samples_per_frame(config << 3)
+        fs = frame_samples(config << 3)
         one(f"dred-config-{config:02d}", f"config {config} ({fs / 48:g} ms frames), DRED on frame {M - 1} of "
                 f"{M}: frame_offset {(M - 1) * fs // 120}", M, M - 1, config, flags=("TocConfig",))
     one("dred-stereo-frame-1-of-2", "stereo SILK 60 ms, DRED on frame 1 of 2: frame_offset 24", 2, 1, SILK_WB_60,

@@ -537,9 +537,9 @@ def t_stream(data: bytes) -> None:
 
 @target("ogg", max_len=32768)
 def t_ogg(data: bytes) -> None:
-    """The Ogg Opus reader (vectors.ogg.parse_ogg_opus): pages, CRCs, lacing, headers."""
+    """The Ogg Opus reader (spec.ogg.parse_ogg_opus): pages, CRCs, lacing, headers."""
     try:
-        from dredconf.vectors.ogg import parse_ogg_opus
+        from dredconf.spec.ogg import parse_ogg_opus
     except ImportError as e:
         raise Unavailable(str(e)) from None
     s = parse_ogg_opus(data)
@@ -588,10 +588,10 @@ def t_inspect_cli(data: bytes) -> None:
 
 @target("standalone_file", max_len=16384, c_core=True)
 def t_standalone_file(data: bytes) -> None:
-    """libopus's standalone record files (vectors.standalone.read_standalone), then every record
+    """libopus's standalone record files (spec.standalone.read_standalone), then every record
     decoded by the C core as in the standalone target."""
     try:
-        from dredconf.vectors.standalone import read_standalone
+        from dredconf.spec.standalone import read_standalone
     except ImportError as e:
         raise Unavailable(str(e)) from None
     from dredconf.reference.payload import decode_dred_standalone
@@ -837,9 +837,9 @@ def available(t: Target) -> str | None:
             from dredconf.reference.decoder import ReferenceDecoder  # noqa: F401
             import dredconf.reference.rdovae  # noqa: F401
         if t.name == "ogg":
-            import dredconf.vectors.ogg  # noqa: F401
+            import dredconf.spec.ogg  # noqa: F401
         if t.name == "standalone_file":
-            import dredconf.vectors.standalone  # noqa: F401
+            import dredconf.spec.standalone  # noqa: F401
     except (Unavailable, ImportError) as e:
         return str(e)
     return None

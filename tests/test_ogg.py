@@ -11,7 +11,7 @@ import pytest
 
 from dredconf.errors import StreamError
 from dredconf.spec import read_stream
-from dredconf.vectors.ogg import (
+from dredconf.spec.ogg import (
     FLAG_BOS, FLAG_CONTINUED, FLAG_EOS, iter_pages, ogg_crc, packet_samples, parse_ogg_opus, read_ogg_opus,
     write_ogg_opus,
 )
