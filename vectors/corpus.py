@@ -17,11 +17,11 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 
-from dredconf.spec import DRED_EXPERIMENTAL_PREFIX, DRED_EXTENSION_ID, build_packet
+from dredconf.spec import DRED_EXPERIMENTAL_PREFIX, DRED_EXTENSION_ID, build_elements, build_packet
+from dredconf.spec.dred import frame_offset, is_dred
 from dredconf.spec.packet import frame_samples
-from dredconf.spec.extensions import (
-    ExtensionElement, FrameSeparator, PaddingByte, PaddingRest, RawBytes, RepeatTheseExtensions, plan_extensions,
-)
+from dredconf.spec.elements import ExtensionElement, FrameSeparator, RepeatTheseExtensions
+from dredconf.spec.generator import plan_extensions
 
 from .dredpayload import (
     DredBlob, DredSpec, Unrepresentable, blob, bits_left, encode_too_many, encode_trailing_partial, random_spec,
@@ -122,7 +122,7 @@ class Corpus:
             "toc": data[0],
             "frame_count": M,
             "padding_length": len(padding) if padding is not None else 0,
-            "extensions": [e.record() for e in exts],
+            "extensions": [{"id": e.id, "frame": e.frame, "length": e.length} for e in exts],
             "extension_error": INVALID_PACKET if error else None,
             "dred": None,
         }
@@ -131,17 +131,16 @@ class Corpus:
             all_flags |= writer.flags
         all_flags |= _packet_flags(code, vbr, M, fs, stereo, padding, frames, padding_length_bytes)
         # DRED as the decoder must locate it: the first ID 126 payload longer than the prefix, starting with it
-        candidates = [e for e in exts if e.id == DRED_ID]
-        used = next((e for e in candidates if len(e.payload) > len(PREFIX) and e.payload.startswith(PREFIX)), None)
+        used = next((e for e in exts if is_dred(e.id, e.data)), None)
         if used is not None:
-            spec = getattr(used.payload, "spec", None)
+            spec = getattr(used.data, "spec", None)
             if spec is None:
                 raise CaseError(f"{vid}: the DRED used has no integers attached")
-            expected["dred"] = spec.record(used.frame * fs // 120)
+            expected["dred"] = spec.record(frame_offset(used.frame, fs))
             all_flags |= _dred_flags(spec, used.frame, expected["dred"])
-            all_flags |= set(getattr(used.payload, "notes", ()))
+            all_flags |= set(getattr(used.data, "notes", ()))
             all_flags.add("DredPresent")
-            all_flags.add({"L1": "DredLongL1", "L0": "DredLongL0", "repeat": "DredViaRepeat"}[used.coding])
+            all_flags.add("DredViaRepeat" if used.repeated else "DredLongL1" if used.L else "DredLongL0")
             if used.frame > 0:
                 all_flags.add("DredFrameOffset")
         if result is None:
@@ -547,12 +546,12 @@ def dred_envelope(c: Corpus) -> None:
     w = PaddingWriter(2).long(DRED_ID, blob(s, st)).sep().sep()
     c.add(g, "dred-before-error", "a DRED, then a separator past the last frame: the padding is invalid; the "
           "DRED before the error is kept", w, flags=("DredBeforeError", "ErrorKeepsPrefix"))
-    w = PaddingWriter(2).short(5).raw(b"\x03\x05", error=True).raw(bytes([DRED_ID << 1]) + blob(spec(), st))
+    w = PaddingWriter(2).short(5).sep_n(5).raw(build_elements([ExtensionElement(DRED_ID, blob(spec(), st), L=0)]))
     c.add(g, "dred-after-error", "a separator past the last frame, then a DRED: the padding is invalid and the "
           "DRED after the error is not found", w, flags=("DredAfterError", "SeparatorPastEnd", "ErrorKeepsPrefix"))
     s = spec()
     d = blob(s, st)
-    w = PaddingWriter(1).long(DRED_ID, d).raw(bytes([40 << 1 | 1, 200]) + b"ab", error=True)
+    w = PaddingWriter(1).long(DRED_ID, d).cut(ExtensionElement(40, b"ab" + bytes(198)), 4)
     c.add(g, "dred-before-length-error", "a DRED, then a long extension whose length exceeds the padding: "
           "invalid, the DRED is kept", w, flags=("DredBeforeError", "LongLengthPastEnd", "ErrorKeepsPrefix"))
 
@@ -700,7 +699,7 @@ def ext_repeat(c: Corpus) -> None:
         c.add(g, f"ext-repeat-libopus-{n:02d}", f"libopus test list, first {n} extensions (3 frames): {notes[n]}",
               base(n), config=CELT_FB_20, M=3, flags=L)
     # libopus's hand modifications
-    w = base(6).rte(0, []).raw(b"\x06", ignored=True)
+    w = base(6).rte(0, []).raw(build_elements([ExtensionElement(3)]), ignored=True)
     c.add(g, "ext-repeat-last-frame-trailing", "an L = 0 RTE on the last frame, then a byte that MUST be ignored",
           w, config=CELT_FB_20, flags=("LibopusTestCase",))
     w = PaddingWriter(3).short(3, b"a").rte(1, [[b"b"], [b"c"]]).short(4, b"d").sep().short(4).long(32, b"DRED")
@@ -752,25 +751,25 @@ def ext_malformed(c: Corpus) -> None:
     w = PaddingWriter(48).short(5).sep_n(255)
     c.add(g, "ext-bad-separator-03-255", "0x03 255 in a 48-frame packet", w, config=CELT_FB_2_5,
           flags=("ErrorKeepsPrefix",))
-    w = PaddingWriter(2).short(5, b"x").raw(b"\x03", error=True)
+    w = PaddingWriter(2).short(5, b"x").cut(FrameSeparator(1), 1)
     c.add(g, "ext-bad-separator-increment-missing", "0x03 as the last byte", w,
           flags=("SeparatorIncrementMissing", "ErrorKeepsPrefix"))
-    w = PaddingWriter(1).long(40, b"abc").raw(bytes([7 << 1 | 1]), error=True)
+    w = PaddingWriter(1).long(40, b"abc").cut(ExtensionElement(7, b"\0"), 1)
     c.add(g, "ext-bad-short-payload-missing", "a short extension with L = 1 as the last byte", w,
           flags=("ShortPayloadMissing", "ErrorKeepsPrefix"))
-    w = PaddingWriter(1).short(3).raw(bytes([50 << 1 | 1]), error=True)
+    w = PaddingWriter(1).short(3).cut(ExtensionElement(50, b""), 1)
     c.add(g, "ext-bad-long-length-missing", "a long extension with L = 1 as the last byte (no length byte)", w,
           flags=("LongLengthTruncated", "ErrorKeepsPrefix"))
-    w = PaddingWriter(1).short(3).raw(bytes([50 << 1 | 1]) + b"\xff" * 3, error=True)
+    w = PaddingWriter(1).short(3).cut(ExtensionElement(50, bytes(3 * 255)), 4)
     c.add(g, "ext-bad-long-length-runs-out", "long extension length bytes 255 255 255 to the end", w,
           flags=("LongLengthTruncated", "ErrorKeepsPrefix"))
-    w = PaddingWriter(1).short(3).raw(bytes([50 << 1 | 1, 10]) + junk(rng, 9), error=True)
+    w = PaddingWriter(1).short(3).cut(ExtensionElement(50, junk(rng, 9) + bytes(1)), 11)
     c.add(g, "ext-bad-long-length-past-end", "long extension length 10 with 9 bytes left", w,
           flags=("LongLengthPastEnd", "ErrorKeepsPrefix"))
-    w = PaddingWriter(1).short(3).raw(bytes([50 << 1 | 1, 255, 10]) + junk(rng, 200), error=True)
+    w = PaddingWriter(1).short(3).cut(ExtensionElement(50, junk(rng, 200) + bytes(65)), 203)
     c.add(g, "ext-bad-long-length-chain-past-end", "long extension length 255 + 10 with 200 bytes left", w,
           flags=("LongLengthPastEnd", "ErrorKeepsPrefix"))
-    w = PaddingWriter(1).raw(bytes([50 << 1 | 1, 1]), error=True)
+    w = PaddingWriter(1).cut(ExtensionElement(50, b"\0"), 2)
     c.add(g, "ext-bad-first-extension", "the first extension already malformed (length 1, nothing left): "
           "nothing listed", w, flags=("LongLengthPastEnd",))
     # libopus tests/test_opus_extensions.c test_extensions_parse_fail
@@ -780,31 +779,30 @@ def ext_malformed(c: Corpus) -> None:
           "bytes, past the end): 1 extension before the error", w, config=CELT_FB_2_5,
           flags=("LibopusTestCase", "LongLengthPastEnd", "ErrorKeepsPrefix"))
     w = PaddingWriter(5).short(3, b"a").sep().long(33, b"NOT DRED").sep_n(3).short(4)
-    w.sep_n(6).raw(b"\x40DRED")
+    w.sep_n(6).raw(build_elements([ExtensionElement(32, b"DRED", L=0)]))
     c.add(g, "ext-libopus-too-few-frames", "libopus: its 11-frame layout in a 5-frame packet: 0x03 6 from frame 4 "
           "fails after 3 extensions", w, config=CELT_FB_20,
           flags=("LibopusTestCase", "ErrorKeepsPrefix"))
-    w = PaddingWriter(11).short(3, b"a").sep().long(33, b"NOT DRED").sep_n(255).raw(b"\x08\x03\x06\x40DRED")
+    w = PaddingWriter(11).short(3, b"a").sep().long(33, b"NOT DRED").sep_n(255)
+    w.raw(build_elements([ExtensionElement(4), FrameSeparator(6), ExtensionElement(32, b"DRED", L=0)]))
     c.add(g, "ext-libopus-increment-255", "libopus: the first 0x03 increment changed to 255: 2 extensions before "
           "the error", w, config=CELT_FB_2_5, flags=("LibopusTestCase", "ErrorKeepsPrefix"))
     w = PaddingWriter(11).short(3, b"a").sep().long(33, b"NOT DRED").sep_n(3).short(4).sep_n(5)
-    w.long(32, b"DRED").short(4, b"b").raw(b"\x04", error=True)
+    w.long(32, b"DRED").short(4, b"b").cut(RepeatTheseExtensions(0, ((b"", b"b"),)), 1)
     c.add(g, "ext-libopus-rte-no-room-for-shorts", "libopus: an L = 0 RTE on frame 9 whose last repeated long "
           "extension must leave 1 byte for a repeated short payload, with 0 bytes left: 5 extensions before the "
           "error", w, config=CELT_FB_2_5,
           flags=("LibopusTestCase", "RteTrailingShortsMissing", "ErrorKeepsPrefix"))
     # errors inside repeats: the repeated extensions before the failing one are listed
-    w = PaddingWriter(3).short(3, b"a").short(4, b"b").raw(b"\x05\x61", error=True)
-    w.expect(3, 1, 1)
+    w = PaddingWriter(3).short(3, b"a").short(4, b"b").cut(RepeatTheseExtensions(1, ((b"a", b"x"), (b"x", b"x"))), 2)
     c.add(g, "ext-bad-repeat-short-missing", "an L = 1 RTE repeating two one-byte short extensions into 2 frames "
           "with 1 byte left: the first repeat is listed, then the error", w, config=CELT_FB_20,
           flags=("RteShortPayloadMissing", "ErrorKeepsPrefix"))
-    w = PaddingWriter(3).long(41, b"xyz").short(3).raw(b"\x05\xff\xff", error=True)
+    w = PaddingWriter(3).long(41, b"xyz").short(3).cut(RepeatTheseExtensions(1, ((bytes(510), b""),) * 2), 3)
     c.add(g, "ext-bad-repeat-long-length-runs-out", "an L = 1 RTE repeating a long extension whose repeated "
           "length bytes (255 255) run out", w, config=CELT_FB_20,
           flags=("RteLongLengthTruncated", "ErrorKeepsPrefix"))
-    w = PaddingWriter(3).long(40, b"xy").raw(b"\x05\x02pq\x09abc", error=True)
-    w.expect(40, 1, 2)
+    w = PaddingWriter(3).long(40, b"xy").cut(RepeatTheseExtensions(1, ((b"pq",), (b"abc" + bytes(6),))), 8)
     c.add(g, "ext-bad-repeat-long-past-end", "an L = 1 RTE repeating a long extension: frame 1 fine, frame 2's "
           "length 9 exceeds the 3 bytes left", w, config=CELT_FB_20,
           flags=("RteLongLengthPastEnd", "ErrorKeepsPrefix"))
@@ -867,43 +865,16 @@ def random_layouts(c: Corpus, count: int = 64) -> None:
             eid = int(rng.integers(3, 32))
             triples += [(f, eid, b"") for f in range(M)]
             triples.sort(key=lambda t: t[0])
-        elements = plan_extensions(triples, M)
-        blobs = {bytes(p): p for _, eid, p in triples if isinstance(p, DredBlob)}
         w = PaddingWriter(M).pad(int(rng.integers(0, 3)))
-        apply_elements(w, elements, blobs)
+        apply_elements(w, plan_extensions(triples, M))
         c.add(g, f"random-{i:03d}", f"random layout {i}: {len(triples)} extension(s) over {M} frame(s), "
               "written as libopus's generator would", w, config=config, flags=("LibopusGenerator",))
 
 
-def apply_elements(w: PaddingWriter, elements, blobs: dict[bytes, DredBlob] | None = None) -> None:
-    """Write spec elements (``plan_extensions`` output) with the writer; ``blobs`` gives the DRED payloads
-    back their integers (the planner copies payloads to plain bytes)."""
-    blobs = blobs or {}
+def apply_elements(w: PaddingWriter, elements) -> None:
+    """Write spec elements (``plan_extensions`` output) with the writer, accounting each."""
     for el in elements:
-        if isinstance(el, PaddingByte):
-            w.pad()
-        elif isinstance(el, PaddingRest):
-            w.pad_rest(el.fill)
-        elif isinstance(el, FrameSeparator):
-            w.sep() if el.increment is None else w.sep_n(el.increment)
-        elif isinstance(el, ExtensionElement):
-            if el.id < 32:
-                w.short(el.id, el.payload if el.L else None)
-            else:
-                w.long(el.id, blobs.get(bytes(el.payload), el.payload), last=el.L == 0)
-        elif isinstance(el, RepeatTheseExtensions):
-            pl = [[(blobs.get(bytes(p), p) if (len(p) or not _short_l0(w, j)) else None) for j, p in enumerate(fr)]
-                  for fr in el.payloads]
-            w.rte(el.L, pl)
-        elif isinstance(el, RawBytes):
-            w.raw(el.data, error=True)
-        else:
-            raise CaseError(f"unknown element {el!r}")
-
-
-def _short_l0(w: PaddingWriter, j: int) -> bool:
-    ext_id, is_long, n = w._window[j]
-    return not is_long and n == 0
+        w.add(el)
 
 
 GROUPS: dict[str, Callable[[Corpus], None]] = {

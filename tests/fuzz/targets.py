@@ -259,8 +259,8 @@ def envelope(data: bytes) -> Envelope:
     Control byte 1: frame count and the DRED's frame. The rest is the payload.
     """
     from dredconf.spec import DRED_EXPERIMENTAL_PREFIX as PREFIX, DRED_EXTENSION_ID, build_packet
-    from dredconf.spec.extensions import (ExtensionElement, FrameSeparator, RepeatTheseExtensions,
-                                          build_elements)
+    from dredconf.spec.elements import ExtensionElement, FrameSeparator, RepeatTheseExtensions
+    from dredconf.spec.extensions import build_elements
 
     inp = Input(data)
     c0, c1 = inp.byte(), inp.byte()
