@@ -78,7 +78,8 @@ class ExtensionList(Sequence):
             elif kind == _MARK_IGNORED:
                 out.append(Traced(Span(start, end - start), RawBytes(self.padding[start:end])))
             else:
-                out.append(Traced(Span(start, end - start), self._element(start, end, frame, self.extensions[first:last])))
+                repeats = self.extensions[first:last]
+                out.append(Traced(Span(start, end - start), self._element(start, end, frame, repeats)))
         return sorted(out, key=lambda t: t.span.offset)
 
     @property

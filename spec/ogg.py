@@ -308,14 +308,19 @@ def parse_ogg_opus(data: bytes) -> OggOpusStream:
         raise StreamError("the Opus stream ends before its OpusTags header", rule="opus-tags", offset=len(data))
     if partial:
         raise StreamError("the last packet is cut off (lacing never ends)", rule="ogg-lacing", offset=len(data))
-    # The header pages must carry granule 0 and only headers; we also hold audio pages to monotonic granules.
+    _check_granules(stream)
+    return stream
+
+
+def _check_granules(stream: OggOpusStream) -> None:
+    """The header pages carry granule 0 and only headers; audio pages must not move their granules backwards."""
     last = 0
     for off, granule, completed in stream.pages:
         if completed and granule != -1:
             if granule < last:
-                raise StreamError(f"granule position {granule} goes backwards (was {last})", rule="ogg-granule", offset=off)
+                raise StreamError(f"granule position {granule} goes backwards (was {last})", rule="ogg-granule",
+                                  offset=off)
             last = granule
-    return stream
 
 
 def read_ogg_opus(data: bytes) -> list[bytes]:

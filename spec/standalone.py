@@ -44,7 +44,8 @@ class StandaloneRecord:
         return self.nb_chunks // 2
 
     def to_bytes(self) -> bytes:
-        return RecordHeader.build(dict(q0=self.q0, nb_chunks=self.nb_chunks, nb_bytes=len(self.data))) + bytes(self.data)
+        header = RecordHeader.build(dict(q0=self.q0, nb_chunks=self.nb_chunks, nb_bytes=len(self.data)))
+        return header + bytes(self.data)
 
 
 def read_standalone(data: bytes) -> list[StandaloneRecord]:

@@ -1,6 +1,7 @@
 """The DRED payload core (SPEC-NOTES section 3): integers from bytes, bytes from integers, never a crash."""
 from __future__ import annotations
 
+import itertools
 from types import SimpleNamespace
 
 import numpy as np
@@ -15,11 +16,10 @@ from dredconf.reference.payload import (
     DredPayload,
     decode_dred_payload,
     decode_dred_standalone,
-    dred_level,
     encode_dred_payload,
     encode_dred_standalone,
 )
-from dredconf.spec.dred import DQ_TABLE
+from dredconf.spec.dred import dred_level
 from dredconf.spec.standalone import read_standalone
 from tests.helpers.shared import STREAMS
 
@@ -41,7 +41,7 @@ def check_structure(p: DredPayload) -> None:
     assert p.qmax == 15 or (p.q0 < 14 and p.dQ > 0 and p.q0 < p.qmax < 15)
     assert p.dred_offset == 16 - p.offset - 32 * p.extra_offset + p.frame_offset
     assert 0 <= p.latent_count <= MAX_LATENTS == 26
-    assert p.levels == [min(p.qmax, p.q0 + (DQ_TABLE[p.dQ] * k + 8) // 16) for k in range(p.latent_count)]
+    assert p.levels == [dred_level(p.q0, p.dQ, p.qmax, k) for k in range(p.latent_count)]
     assert len(p.state) == 50 and len(p.latents) == p.latent_count and all(len(x) == 25 for x in p.latents)
     names = [n for n in FIELD_NAMES if n in p.fields]
     spans = [p.fields[n] for n in names]
@@ -277,6 +277,14 @@ def test_c_rejects_absurd_arguments(stats):
     assert lib.dc_dred_encode(p, cs, buf, 64, n_out) == lib.DC_DRED_ERR_VALUE
     assert lib.dc_dred_encode_standalone(p, cs, buf, 64, n_out) == lib.DC_DRED_ERR_VALUE
     assert lib.dc_dred_level(0, 8, 15, 0) == -1 and lib.dc_dred_level(0, 7, 15, 27) == -1
+
+
+def test_c_quantizer_schedule_equals_the_spec():
+    """The C core keeps its own schedule (it must decode alone); it is spec.dred's for every q0, dQ, qmax, k."""
+    differ = [(q0, dQ, qmax, k) for q0, dQ, qmax, k in itertools.product(range(16), range(8), range(16),
+                                                                          range(MAX_LATENTS + 1))
+              if lib.dc_dred_level(q0, dQ, qmax, k) != dred_level(q0, dQ, qmax, k)]
+    assert differ == []
 
 
 @pytest.mark.shared

@@ -128,8 +128,8 @@ def test_manifest_validation_rejects_bad_manifests(corpus):
 
 
 def test_generation_aborts_when_the_reference_disagrees(model_dir, monkeypatch, tmp_path):
-    from dredconf.vectors import corpus as corpus_mod
     from dredconf.vectors import generate as gen
+    from dredconf.vectors import groups as corpus_mod
 
     real = corpus_mod.GROUPS["ext-malformed"]
 

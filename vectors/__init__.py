@@ -2,7 +2,9 @@
 
 * ``generate``: ``generate(out, seed)`` writes the corpus (streams and manifest), every
   expectation checked against the reference decoder first;
-* ``corpus``: the vectors, group by group; ``padding``: the byte-exact padding writer;
+* ``corpus``: ``Corpus.add`` turns a case into a vector (packet, expectation, flags, result);
+  ``groups/``: the cases, one module per group; ``cases``: what the groups share;
+* ``padding``: the padding writer (spec elements to the spec's builder, and their account);
   ``dredpayload``: DRED payloads from chosen integers; ``rng``: the seeded random source;
 * ``manifest``: the ``manifest.json`` schema, validation and ``verify_corpus``;
 * ``flags``: the flag vocabulary; ``coverage``: the coverage table, computed by decoding;

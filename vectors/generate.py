@@ -20,7 +20,8 @@ from dredconf.reference.model import STATS_C, load_model
 from dredconf.spec import DRED_EXPERIMENTAL_PREFIX, DRED_EXTENSION_ID, write_stream
 from dredconf.spec.ogg import write_ogg_opus
 
-from .corpus import GROUPS, Corpus, build_corpus
+from .corpus import Corpus
+from .groups import GROUPS, build_corpus
 from .flags import FLAGS, RESULTS
 from .manifest import MANIFEST_NAME, SCHEMA, dumps, sha256, validate_manifest
 

@@ -163,6 +163,10 @@ class PaddingWriter:
             self.flags.add("LongLengthMultiByte")
         return self
 
+    def dred(self, payload: bytes, *, last: bool = False) -> "PaddingWriter":
+        """The DRED extension (its ID, L = 1, or ``last``: L = 0) carrying ``payload`` as given."""
+        return self.long(DRED_EXTENSION_ID, payload, last=last)
+
     def _unknown(self, ext_id: int) -> None:
         if ext_id != DRED_EXTENSION_ID:
             self.flags.add("UnknownExtension")
