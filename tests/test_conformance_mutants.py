@@ -16,6 +16,8 @@ from dredconf.conformance.layers import LAYERS, Layer, Verdict
 from dredconf.conformance.mutants import MUTANTS, laplace_p0, level_libopus, read_payload
 from dredconf.conformance.runner import CheckOptions, run_check
 from dredconf.conformance.vectorsets import load_vector_set
+from dredconf.reference.decoder import ReferenceDecoder
+from dredconf.spec import read_stream
 
 pytestmark = [pytest.mark.shared, pytest.mark.slow]
 HANG_TIMEOUT = 5.0
@@ -79,9 +81,6 @@ def test_mutant_departures_read_well(mutant_results):
 
 def test_unbent_reader_equals_the_core(ground_truth, model):
     """The mutants' Python payload reader, unbent, decodes every shipped DRED payload exactly as the C core does."""
-    from dredconf.reference.decoder import ReferenceDecoder
-    from dredconf.spec import read_stream
-
     dec = ReferenceDecoder(model)
     fields = ("q0", "dQ", "extra_offset", "offset", "qmax", "dred_offset", "frame_offset", "latent_count",
               "levels", "state", "latents")

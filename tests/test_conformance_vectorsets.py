@@ -12,6 +12,7 @@ from dredconf.conformance.adapters import parse_decoder
 from dredconf.conformance.layers import Layer, Verdict
 from dredconf.conformance.runner import CheckOptions, run_check
 from dredconf.conformance.vectorsets import FROM_REFERENCE, Vector, VectorSet, load_vector_set, register_loader
+from dredconf.vectors.generate import generate
 
 REPLAY = Path(__file__).resolve().parent / "dut" / "replay.sh"
 
@@ -93,7 +94,6 @@ def test_expectations_from_the_reference(vectors_dir, model_dir, tmp_path):
 @pytest.mark.shared
 def test_generated_corpus_manifest(tmp_path, model):
     """The corpus `dredconf vectors generate` writes: expectations from its manifest, features from the reference."""
-    from dredconf.vectors.generate import generate
     generate(tmp_path, 1, model)
     vs = load_vector_set(tmp_path)
     assert vs.kind == "manifest" and "seed 1" in vs.description

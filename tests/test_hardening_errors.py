@@ -20,6 +20,9 @@ import pytest
 
 from dredconf.errors import DredconfError, ExtensionError, LimitError, ModelError, PacketError, StreamError
 from dredconf.reference.model import fetch_model, load_model
+from dredconf.spec import parse_extensions, parse_packet, read_stream
+from dredconf.spec.ogg import ogg_crc, parse_ogg_opus, write_ogg_opus
+from dredconf.spec.standalone import read_standalone
 from tests.helpers.shared import require, shared_dir
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -119,30 +122,22 @@ def test_every_rule_has_a_trigger():
 # ------------------------------------------------------------------ the triggers
 
 def _packet(data: bytes):
-    from dredconf.spec import parse_packet
-
     parse_packet(data)
 
 
 def _padding(padding: bytes, frames: int = 1):
-    from dredconf.spec import parse_extensions
-
     err = parse_extensions(padding, frames).error
     if err is not None:
         raise err
 
 
 def _stream(data: bytes):
-    from dredconf.spec import read_stream
-
     for r in read_stream(data):
         if isinstance(r, StreamError):
             raise r
 
 
 def _standalone(data: bytes):
-    from dredconf.spec.standalone import read_standalone
-
     read_standalone(data)
 
 
@@ -158,8 +153,6 @@ def _ogg_pages(data: bytes) -> list[int]:
 
 def _ogg(edit=None, cut_pages: int | None = None):
     """A valid 3-page-plus Ogg Opus file, one page edited (CRC fixed) or cut after some pages, then parsed."""
-    from dredconf.spec.ogg import ogg_crc, parse_ogg_opus, write_ogg_opus
-
     data = bytearray(write_ogg_opus([bytes([0xFC]) + bytes(300)] * 40, page_bytes=1000))
     pages = _ogg_pages(bytes(data))
     if cut_pages is not None:
@@ -275,14 +268,10 @@ def _model_file_missing(t: Path):
 
 
 def _ogg_raw(data: bytes):
-    from dredconf.spec.ogg import parse_ogg_opus
-
     parse_ogg_opus(data)
 
 
 def _ogg_crc():
-    from dredconf.spec.ogg import parse_ogg_opus, write_ogg_opus
-
     data = bytearray(write_ogg_opus([b"\xfc\x00"] * 3))
     data[-1] ^= 1
     parse_ogg_opus(bytes(data))

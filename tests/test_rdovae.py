@@ -26,12 +26,11 @@ import pytest
 
 from dredconf.conformance.metrics import Thresholds, feature_errors
 from dredconf.errors import ModelError
-from dredconf.reference import rdovae as R
+from dredconf.reference import payload, rdovae as R
 from dredconf.reference._core import ffi, lib
-
-from tests.helpers.shared import STREAMS
 from tests.helpers.libopus_vec import q8, sigmoid_approx, tanh_approx
 from tests.helpers.rdovae_model_checks import reject_int8_layer_corruptions
+from tests.helpers.shared import STREAMS
 
 TENTH = Thresholds.libopus().scaled(0.1)
 Q30 = 1 << 30
@@ -142,7 +141,6 @@ def test_decode_takes_any_payload_like_object(decoder, ground_truth):
 
 @pytest.mark.shared
 def test_decode_real_payload_objects(decoder, model, ground_truth):
-    from dredconf.reference import payload
     d = next(d for d in _dred_packets(ground_truth["S1"][1]) if d["latent_count"] >= 2)
     p = payload.DredPayload(q0=d["q0"], dQ=d["dQ"], extra_offset=d["extra_offset"], offset=d["offset"],
                             qmax=d["qmax"], dred_offset=d["dred_offset"], frame_offset=d["frame_offset"],
@@ -163,7 +161,6 @@ def _standalone_records(data: bytes):
 @pytest.mark.shared
 def test_standalone_vectors(decoder, model, standalone_dir, record_property):
     """libopus's own conformance input (fargan_demo -dred-decoding records), libopus's output."""
-    from dredconf.reference import payload
     d = standalone_dir
     ref = np.frombuffer(gzip.decompress((d / "vector_dred_dec.f32.gz").read_bytes()), dtype="<f4").reshape(-1, 20)
     rows, per_record, start, close = [], [], 0, 0

@@ -13,6 +13,7 @@
 """
 from __future__ import annotations
 
+import copy
 import gzip
 import platform
 from types import SimpleNamespace
@@ -23,10 +24,11 @@ import pytest
 from dredconf.errors import ModelError
 from dredconf.reference import rdovae as R
 from dredconf.reference._core import ffi, lib
-
-from tests.helpers.shared import STREAMS
+from dredconf.spec.standalone import read_standalone
+from dredconf.vectors.standalone import decode_record
 from tests.helpers.libopus_vec import q8, sigmoid_f32, tanh_f32
 from tests.helpers.rdovae_model_checks import reject_int8_layer_corruptions
+from tests.helpers.shared import STREAMS
 
 F32 = np.float32
 U32 = np.uint32
@@ -331,8 +333,6 @@ def test_decode_api_gives_the_same_floats(exact, ground_truth):
 
 @pytest.mark.shared
 def test_standalone_vectors_bit_exact(exact, model, standalone_dir, record_property):
-    from dredconf.spec.standalone import read_standalone
-    from dredconf.vectors.standalone import decode_record
     d = standalone_dir
     ref = np.frombuffer(gzip.decompress((d / "vector_dred_dec.f32.gz").read_bytes()), dtype="<u4").reshape(-1, 20)
     records = read_standalone((d / "vector_dred.bit").read_bytes())
@@ -409,7 +409,6 @@ def test_any_int32_input_runs_deterministically(exact):
 
 
 def _model_copy(model):
-    import copy
     m = copy.copy(model)
     m.decoder_arrays = dict(model.decoder_arrays)
     m.decoder_layers = {k: dict(v) for k, v in model.decoder_layers.items()}

@@ -7,7 +7,7 @@ from click.testing import CliRunner
 
 from dredconf.cli import main
 from dredconf.vectors.coverage import REQUIRED, compute_coverage
-
+from dredconf.vectors.generate import generate
 from tests.helpers.corpus import generated, stats_model
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "COVERAGE.md"
@@ -26,7 +26,6 @@ def test_no_empty_cell(corpus, model_dir):
 
 def test_coverage_counts_what_is_decoded_not_intended(tmp_path, model_dir):
     # a corpus of only the malformed group: no DRED classes, the error classes present
-    from dredconf.vectors.generate import generate
 
     generate(tmp_path / "m", 1, stats_model(model_dir), groups=["ext-malformed"])
     table = compute_coverage(tmp_path / "m", stats_model(model_dir))

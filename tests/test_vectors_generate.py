@@ -9,11 +9,14 @@ import pytest
 from click.testing import CliRunner
 
 from dredconf.cli import main
+from dredconf.conformance.vectorsets import load_vector_set
+from dredconf.vectors import generate as gen
+from dredconf.vectors.expectations import GenerationError
+from dredconf.vectors.groups import GROUPS
 from dredconf.vectors.flags import FLAGS
 from dredconf.vectors.manifest import (
     MANIFEST_NAME, ManifestError, load_manifest, validate_manifest, verify_corpus,
 )
-
 from tests.helpers.corpus import generated, stats_model
 
 
@@ -128,17 +131,14 @@ def test_manifest_validation_rejects_bad_manifests(corpus):
 
 
 def test_generation_aborts_when_the_reference_disagrees(model_dir, monkeypatch, tmp_path):
-    from dredconf.vectors import generate as gen
-    from dredconf.vectors import groups as corpus_mod
-
-    real = corpus_mod.GROUPS["ext-malformed"]
+    real = GROUPS["ext-malformed"]
 
     def lying(c):
         real(c)
         c.groups["ext-malformed"][0].expected["extensions"] = []
 
-    monkeypatch.setitem(corpus_mod.GROUPS, "ext-malformed", lying)
-    with pytest.raises(gen.GenerationError, match="ext-bad-separator-02-past-end"):
+    monkeypatch.setitem(GROUPS, "ext-malformed", lying)
+    with pytest.raises(GenerationError, match="ext-bad-separator-02-past-end"):
         gen.generate(tmp_path / "out", 1, stats_model(model_dir), groups=["ext-malformed"])
     assert not (tmp_path / "out").exists()
 
@@ -156,8 +156,6 @@ def test_cli_generate_list_and_groups(tmp_path, model_dir):
 
 
 def test_runner_consumes_the_corpus(corpus, model_dir):
-    from dredconf.conformance.vectorsets import load_vector_set
-
     vs = load_vector_set(corpus)
     m = load_manifest(corpus)
     assert [v.name for v in vs.vectors] == [s["name"] for s in m["streams"]]

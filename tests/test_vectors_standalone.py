@@ -9,9 +9,9 @@ from click.testing import CliRunner
 
 from dredconf.cli import main
 from dredconf.errors import StreamError
+from dredconf.reference.model import load_model
 from dredconf.spec.standalone import StandaloneRecord, check_record, read_standalone, write_standalone
 from dredconf.vectors.standalone import decode_record, encode_record, export_standalone
-
 from tests.helpers.corpus import stats_model
 
 
@@ -88,8 +88,6 @@ def test_export_from_corpus(corpus, model_dir, tmp_path):
 
 
 def test_export_features_layout(corpus, model_dir, tmp_path):
-    from dredconf.reference.model import load_model
-
     out = tmp_path / "v.bit"
     info = export_standalone(corpus, out, model=load_model(model_dir, parts=("stats", "decoder")), features=True)
     feats = np.frombuffer((tmp_path / "v_dec.f32").read_bytes(), "<f4")

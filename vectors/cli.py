@@ -1,4 +1,7 @@
-"""``dredconf vectors ...``: generate, verify, cover, list and convert the corpus."""
+"""``dredconf vectors ...``: generate, verify, cover, list and convert the corpus.
+
+The commands that generate, decode or cover import the generator, the reference (its C core) and numpy when
+they run, so that ``dredconf`` itself starts without them."""
 from __future__ import annotations
 
 import json
@@ -9,7 +12,12 @@ from pathlib import Path
 
 import click
 
-from dredconf.errors import DredconfError
+from dredconf.errors import DredconfError, StreamError
+from dredconf.spec import read_stream, write_stream
+from dredconf.spec.ogg import parse_ogg_opus, write_ogg_opus
+from dredconf.spec.standalone import check_record, read_standalone
+
+from .manifest import ManifestError, load_manifest
 
 MODEL_HELP = "Model directory or opus_data-*.tar.gz (else $DREDCONF_MODEL, the user cache, ../shared/model/opus-1.6.1)."
 
@@ -34,7 +42,8 @@ def generate(out, seed, model, ogg, groups, repeat):
     """Write the corpus for SEED into OUT: GROUP.bit streams (libopus test-tool format) and manifest.json."""
     from dredconf.reference.model import load_model
 
-    from .generate import GenerationError, generate as gen
+    from .expectations import GenerationError
+    from .generate import generate as gen
 
     try:
         m = load_model(model, parts=("stats",))
@@ -81,7 +90,6 @@ def verify(directory, decode, model):
 def coverage(directory, model, output, strict):
     """Print (markdown) each syntax element and value class with the number of vectors exercising it."""
     from .coverage import compute_coverage
-    from .manifest import ManifestError, load_manifest
 
     try:
         m = load_manifest(directory)
@@ -105,8 +113,6 @@ def coverage(directory, model, output, strict):
 @click.option("--result", type=click.Choice(["valid", "invalid", "acceptable"]), help="Only this result.")
 def list_vectors(directory, flags, result):
     """List vector ids (stream, packet, result, comment)."""
-    from .manifest import ManifestError, load_manifest
-
     try:
         m = load_manifest(directory)
     except ManifestError as e:
@@ -142,8 +148,6 @@ def export_standalone_cmd(directory, out, features, model):
 @click.option("--model", envvar="DREDCONF_MODEL", help=MODEL_HELP)
 def read_standalone_cmd(file, as_json, model):
     """Show the records of a libopus standalone feature-decoder file (e.g. vector_dred.bit)."""
-    from dredconf.spec.standalone import check_record, read_standalone
-
     from .standalone import decode_record
 
     try:
@@ -174,11 +178,6 @@ def read_standalone_cmd(file, as_json, model):
 @click.option("--channels", type=click.IntRange(1, 2), default=1, show_default=True)
 def to_ogg(stream, out, channels):
     """Wrap a libopus test-tool stream's packets in Ogg Opus (RFC 7845)."""
-    from dredconf.errors import StreamError
-    from dredconf.spec import read_stream
-
-    from dredconf.spec.ogg import write_ogg_opus
-
     packets = []
     for rec in read_stream(Path(stream).read_bytes()):
         if isinstance(rec, StreamError):
@@ -193,9 +192,6 @@ def to_ogg(stream, out, channels):
 @click.argument("out", type=click.Path(dir_okay=False))
 def from_ogg(opus_file, out):
     """Extract an Ogg Opus file's packets into a libopus test-tool stream (final range 0)."""
-    from dredconf.spec import write_stream
-    from dredconf.spec.ogg import parse_ogg_opus
-
     try:
         s = parse_ogg_opus(Path(opus_file).read_bytes())
     except DredconfError as e:

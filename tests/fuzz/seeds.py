@@ -13,19 +13,16 @@ import tempfile
 from pathlib import Path
 from typing import Iterable
 
+from dredconf.spec import StreamRecord, find_dred, parse_packet, read_stream, write_stream
 from tests.helpers.shared import STREAMS, model_dir, shared_dir
 
 
 def _records(data: bytes) -> list[bytes]:
-    from dredconf.spec import StreamRecord, read_stream
-
     return [r.packet for r in read_stream(data) if isinstance(r, StreamRecord)]
 
 
 def _stream_head(data: bytes, n: int) -> bytes:
     """The first n records of a stream file."""
-    from dredconf.spec import write_stream
-
     return write_stream(_records(data)[:n])
 
 
@@ -106,8 +103,6 @@ def _manifest_seeds(m: dict | None) -> Iterable[bytes]:
 def build(out: Path, targets: Iterable[str] | None = None, sources: Sources | None = None, *,
           per_target: int = 400, log=print) -> dict[str, int]:
     """Write each target's seeds into ``out/<target>/``; returns the count per target."""
-    from dredconf.spec import find_dred, parse_packet, write_stream
-
     from .targets import TARGETS
 
     own = sources is None

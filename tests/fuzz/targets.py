@@ -24,6 +24,22 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
+import numpy as np
+from click.testing import CliRunner
+
+from dredconf.cli import main
+from dredconf.errors import DredconfError, ExtensionError, LimitError, ModelError, PacketError, StreamError
+from dredconf.reference import model as M
+from dredconf.reference.model import load_model
+from dredconf.spec import DRED_EXPERIMENTAL_PREFIX as PREFIX
+from dredconf.spec import (
+    DRED_EXTENSION_ID, build_extensions, build_packet, elements as X, find_dred, parse_extensions, parse_packet,
+    read_stream,
+)
+from dredconf.spec.dred import dred_level
+from dredconf.spec.elements import ExtensionElement, FrameSeparator, RepeatTheseExtensions
+from dredconf.spec.extensions import build_elements
+from dredconf.spec.packet import CONFIGS, MAX_FRAME_BYTES, MAX_PACKET_SAMPLES
 from tests.helpers.shared import model_dir
 
 from .common import ContractViolation, Input, check  # noqa: F401 - ContractViolation re-exported
@@ -34,8 +50,6 @@ _cache: dict[str, object] = {}
 def _stats_model():
     """The real model (stats and decoder), loaded once per process."""
     if "stats" not in _cache:
-        from dredconf.reference.model import load_model
-
         d = model_dir()
         if d is None:
             raise Unavailable("no model: set DREDCONF_MODEL or put ../shared beside the checkout")
@@ -70,8 +84,6 @@ def target(name: str, **kw):
 
 
 def _dredconf_errors() -> tuple:
-    from dredconf.errors import DredconfError
-
     return (DredconfError,)
 
 
@@ -82,8 +94,6 @@ _RULE = re.compile(r"^[a-z0-9][a-z0-9.-]*$")
 
 def check_error(e: BaseException, size: int | None = None) -> None:
     """A reported error: a stable rule id, an offset inside the input, a one-line message."""
-    from dredconf.errors import DredconfError
-
     if not isinstance(e, DredconfError):
         check("\n" not in str(e).strip(), f"multi-line message from {type(e).__name__}: {str(e)[:200]!r}")
         return
@@ -94,8 +104,6 @@ def check_error(e: BaseException, size: int | None = None) -> None:
 
 
 def check_packet(p, data: bytes) -> None:
-    from dredconf.spec.packet import CONFIGS, MAX_FRAME_BYTES, MAX_PACKET_SAMPLES
-
     n = len(data)
     check(p.data == data and p.toc == data[0], "packet data/TOC")
     check(p.config == data[0] >> 3 and p.code == data[0] & 3 and p.stereo == bool(data[0] & 4), "TOC fields")
@@ -118,9 +126,6 @@ def check_packet(p, data: bytes) -> None:
 
 
 def check_extensions(found, padding: bytes, nb_frames: int) -> None:
-    from dredconf.errors import ExtensionError, LimitError
-    from dredconf.spec import extensions as X
-
     limit = getattr(X, "MAX_EXTENSIONS", None)
     if limit is not None:
         check(len(found) <= limit, f"{len(found)} extensions, over the limit {limit}")
@@ -144,8 +149,6 @@ def check_extensions(found, padding: bytes, nb_frames: int) -> None:
 
 
 def check_location(loc, p, found) -> None:
-    from dredconf.spec import DRED_EXPERIMENTAL_PREFIX as PREFIX, DRED_EXTENSION_ID
-
     def is_dred(e):
         return e.id == DRED_EXTENSION_ID and len(e.data) > len(PREFIX) and e.data.startswith(PREFIX)
 
@@ -165,8 +168,6 @@ def check_location(loc, p, found) -> None:
 def roundtrip_extensions(found, nb_frames: int, variant: int) -> None:
     """Differential: libopus's generator (build_extensions) then the iterator (parse_extensions) give back
     the same (frame, id, payload) in frame order, under each generator option."""
-    from dredconf.spec import build_extensions, parse_extensions
-
     if nb_frames == 0 or len(found) > 512:
         return
     triples = found.triples()
@@ -181,8 +182,6 @@ def roundtrip_extensions(found, nb_frames: int, variant: int) -> None:
 
 def roundtrip_packet(p) -> None:
     """Differential: build_packet from the parsed fields parses to the same frames and padding."""
-    from dredconf.spec import build_packet, parse_packet
-
     frames = [p.frame_data(i) for i in range(p.frame_count)]
     data = build_packet(frames, config=p.config, stereo=p.stereo, code=p.code,
                         vbr=p.vbr if p.code == 3 else None,
@@ -198,9 +197,6 @@ def roundtrip_packet(p) -> None:
 def t_packet(data: bytes) -> None:
     """Opus packet framing, then its padding's extensions and the DRED location (spec.parse_packet,
     parse_extensions, find_dred), with the packet and extension round trips."""
-    from dredconf.errors import PacketError
-    from dredconf.spec import find_dred, parse_extensions, parse_packet
-
     try:
         p = parse_packet(data)
     except PacketError as e:
@@ -220,8 +216,6 @@ def t_packet(data: bytes) -> None:
 def t_extensions(data: bytes) -> None:
     """The padding extension iterator alone: first byte = frame count (0..48), the rest = padding;
     round trip through libopus's generator."""
-    from dredconf.spec import parse_extensions
-
     inp = Input(data)
     nb_frames = inp.int(49)
     padding = inp.rest()
@@ -258,10 +252,6 @@ def envelope(data: bytes) -> Envelope:
     bits 6-7 configuration (CELT 2.5 ms, SILK 20 ms, SILK 60 ms, CELT with 48 frames).
     Control byte 1: frame count and the DRED's frame. The rest is the payload.
     """
-    from dredconf.spec import DRED_EXPERIMENTAL_PREFIX as PREFIX, DRED_EXTENSION_ID, build_packet
-    from dredconf.spec.elements import ExtensionElement, FrameSeparator, RepeatTheseExtensions
-    from dredconf.spec.extensions import build_elements
-
     inp = Input(data)
     c0, c1 = inp.byte(), inp.byte()
     payload = inp.rest()
@@ -324,8 +314,6 @@ def py_decode_header(payload: bytes, frame_offset: int):
 
 def py_decode_payload(payload: bytes, frame_offset: int, stats):
     """The whole payload in Python on the C primitives (uint, decode/update, Laplace-p0), as the draft reads."""
-    from dredconf.spec.dred import dred_level
-
     h, ends, rd = py_decode_header(payload, frame_offset)
 
     def values(r, p0):
@@ -348,8 +336,6 @@ def py_decode_payload(payload: bytes, frame_offset: int, stats):
 
 def check_payload(d, payload: bytes, frame_offset: int, stats) -> None:
     """Invariants of a decoded DRED payload (reference.payload.DredPayload)."""
-    from dredconf.spec.dred import dred_level
-
     check(0 <= d.q0 <= 15 and 0 <= d.dQ <= 7, f"q0 {d.q0} / dQ {d.dQ}")
     check(0 <= d.extra_offset <= 255 and (d.extra_flag or d.extra_offset == 0), f"extra_offset {d.extra_offset}")
     check(0 <= d.offset <= 31, f"offset {d.offset}")
@@ -479,8 +465,6 @@ def t_standalone(data: bytes) -> None:
 def t_decode_full(data: bytes) -> None:
     """The full decode path with the real model: envelope as dred_payload, then the RDOVAE
     (ReferenceDecoder(model, features=True), exact arithmetic); features shaped 4·latent_count × 20, finite, deterministic."""
-    import numpy as np
-
     dec = _cache.get("dec_feat")
     if dec is None:
         from dredconf.reference.decoder import ReferenceDecoder
@@ -510,9 +494,7 @@ def t_decode_full(data: bytes) -> None:
 @target("stream")
 def t_stream(data: bytes) -> None:
     """The stream-file reader (spec.read_stream) and the reference decoder over every record."""
-    from dredconf.errors import StreamError
     from dredconf.reference.decoder import ReferenceDecoder
-    from dredconf.spec import read_stream
 
     recs = list(read_stream(data))
     at = 0
@@ -551,9 +533,6 @@ def t_ogg(data: bytes) -> None:
 def t_inspect_cli(data: bytes) -> None:
     """``dredconf inspect`` on a stream file (text, --json, --packet 0): exit 0/1, one-line errors naming
     their rule, valid JSON, every error's rule visible in the text view."""
-    from click.testing import CliRunner
-
-    from dredconf.cli import main
 
     d = _cache.get("cli_dir")
     if d is None:
@@ -617,8 +596,6 @@ def _manifest_mod():
 
 
 def _allowed_manifest() -> tuple:
-    from dredconf.errors import DredconfError
-
     m = _manifest_mod()
     return (m.ManifestError, DredconfError)
 
@@ -718,8 +695,6 @@ _ANCHOR = re.compile(rb"#|\bconst\b|\{|\}|\[|\]|init_|linear_init|WEIGHTS_|NULL|
 
 def _model_texts():
     if "model_texts" not in _cache:
-        from dredconf.reference import model as M
-
         src = model_dir()
         if src is None or not src.is_dir():
             raise Unavailable("no model directory")
@@ -738,9 +713,6 @@ def t_model(data: bytes) -> None:
     """The model-directory loader on corrupted C-array text: edits of the real files (in a tmp dir)
     steered by the input, then load_model and, if it loads, the RDOVAE decoder on one payload;
     documented error: ModelError."""
-    from dredconf.errors import ModelError
-    from dredconf.reference import model as M
-
     texts, anchors, work, sums = _model_texts()
     inp = Input(data)
     names = [M.STATS_C, M.STATS_C, M.CONSTANTS_H, M.DEC_C, M.DEC_C, M.DEC_H, M.STATS_C, M.DEC_C]
@@ -794,8 +766,6 @@ def t_model(data: bytes) -> None:
 
 def _model_decode(model) -> None:
     """A (possibly corrupted, but accepted) model must decode a payload without crashing."""
-    import numpy as np
-
     from dredconf.reference.payload import decode_dred_payload
     from dredconf.reference.rdovae import RdovaeDecoder
 
