@@ -9,6 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from dredconf.cli import main
+from dredconf.spec.stream import MAX_RECORD_LENGTH
 from dredconf.conformance.vectorsets import load_vector_set
 from dredconf.vectors import generate as gen
 from dredconf.vectors.expectations import GenerationError
@@ -65,8 +66,15 @@ def test_manifest_contents(corpus, model_dir):
             "dred-latents-27-coded", "dred-bits-left-7", "dred-ends-mid-latent-0", "dred-minimum-payload-q0-00",
             "dred-magnitude-latent-p1000", "dred-second-same-frame", "dred-second-later-frame", "dred-version-011",
             "dred-no-prefix", "ext-long-length-510", "ext-separator-03-n0", "ext-repeat-libopus-13",
-            "ext-libopus-rte-no-room-for-shorts"]
+            "ext-libopus-rte-no-room-for-shorts", "dred-large-001001", "dred-large-065536-l1", "dred-large-largest",
+            "dred-then-repeat-no-room-for-shorts"]
     assert not [i for i in must if i not in ids]
+    # DRED payloads over 1,000 bytes, up to the largest a packet allows; a DRED kept before every extension error
+    large = [v for v in m["vectors"] if "DredLargePayload" in v["flags"]]
+    assert min(v["expected"]["extensions"][0]["length"] for v in large) == 1001
+    assert max(v["expected"]["length"] for v in large) == MAX_RECORD_LENGTH
+    kept = [v for v in m["vectors"] if v["stream"] == "dred-errors.bit"]
+    assert all(v["result"] == "invalid" and v["expected"]["dred"] is not None for v in kept)
 
 
 def test_inspect_json_on_a_stream(corpus, model_dir):

@@ -52,8 +52,9 @@ def _required() -> "OrderedDict[str, list[str]]":
     r["dred.locate"] = ["found", "other version ignored", "no 'D' ignored", "2 bytes or less ignored",
                         "second on the same frame", "second on a later frame", "found through RTE",
                         "found on frame > 0", "found before an extension error", "first in bitstream, later frame"]
+    r["dred.kept before ext.error"] = [rule for rule in r["ext.error"]]
     r["dred.extension coding"] = ["L=1", "L=0", "repeated"]
-    r["dred.payload bytes"] = ["1", "2-254", "255+"]
+    r["dred.payload bytes"] = ["1", "2-254", "255-1000", "1001-65535", "65536+"]
     r["dred.q0"] = [str(i) for i in range(16)]
     r["dred.dQ"] = [str(i) for i in range(8)]
     r["dred.qmax"] = ["implicit (q0 >= 14)", "implicit (dQ = 0)", "coded: 15"] + [f"coded: {q}" for q in range(1, 15)]
@@ -217,11 +218,13 @@ def _classify_locate(res, once: _Once) -> None:
         once("dred.frame duration (frame > 0)", _MS[p.frame_samples])
     if found.error is not None:
         once("dred.locate", "found before an extension error")
+        once("dred.kept before ext.error", found.error.rule)
     f = used.frame
     once("dred.frame", "0" if f == 0 else "1" if f == 1 else "47" if f == 47 else "2-46")
     once("dred.frames in packet", str(p.frame_count))
     nbytes = len(loc.payload)
-    once("dred.payload bytes", "1" if nbytes == 1 else "2-254" if nbytes < 255 else "255+")
+    once("dred.payload bytes", "1" if nbytes == 1 else "2-254" if nbytes < 255 else "255-1000" if nbytes <= 1000
+         else "1001-65535" if nbytes < 65536 else "65536+")
 
 
 def _classify_payload(d, nbytes: int, once: _Once, grid: Counter) -> None:

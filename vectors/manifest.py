@@ -4,7 +4,7 @@ Schema ``dredconf-vectors/1`` (docs/VECTORS.md is the prose version)::
 
     {
       "schema": "dredconf-vectors/1",
-      "generator": {"name": "dredconf.vectors", "version": "1.0.0"},
+      "generator": {"name": "dredconf.vectors", "version": "1.1.0"},
       "seed": 1,
       "model": {"name": "opus-1.6.1", "model_id": "<sha256>",
                 "stats_file": "dred_rdovae_stats_data.c", "stats_sha256": "<sha256>"},

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import struct
 import sys
 import tempfile
 from pathlib import Path
 from typing import Iterable
 
 from dredconf.spec import StreamRecord, find_dred, parse_packet, read_stream, write_stream
+from dredconf.spec.standalone import StandaloneRecord, read_standalone, write_standalone
 from tests.helpers.shared import STREAMS, model_dir, shared_dir
 
 
@@ -42,11 +42,7 @@ class Sources:
                     self.streams[f"shared/{s}"] = (vec / f"{s}.bit").read_bytes()
             sa = shared / "vectors" / "libopus-1.6.1-standalone" / "vector_dred.bit"
             if sa.is_file():
-                data, pos = sa.read_bytes(), 0
-                while pos + 12 <= len(data):
-                    q0, chunks, nb = struct.unpack(">III", data[pos:pos + 12])
-                    self.standalone.append((q0, chunks // 2, data[pos + 12:pos + 12 + nb]))
-                    pos += 12 + nb
+                self.standalone += [(r.q0, r.nb_latents, r.data) for r in read_standalone(sa.read_bytes())]
         else:
             log("seeds: no ../shared: libopus streams left out")
         self._tmp = None
@@ -148,8 +144,7 @@ def build(out: Path, targets: Iterable[str] | None = None, sources: Sources | No
     for q0, n, data in spread(src.standalone, per_target):
         add("standalone", bytes([q0, n]) + data)
     for k in range(0, len(src.standalone), 8):  # standalone files of a few records each
-        add("standalone_file", b"".join(struct.pack(">III", q0, 2 * n, len(d)) + d
-                                        for q0, n, d in src.standalone[k:k + 3]))
+        add("standalone_file", write_standalone(StandaloneRecord(q0, 2 * n, d) for q0, n, d in src.standalone[k:k + 3]))
     for name, data in src.streams.items():
         for n in (1, 4, 16):
             add("stream", _stream_head(data, n))

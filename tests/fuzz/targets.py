@@ -172,7 +172,8 @@ def roundtrip_extensions(found, nb_frames: int, variant: int) -> None:
         return
     triples = found.triples()
     opts = [dict(), dict(repeat=False), dict(last_l0=False), dict(separator="long"),
-            dict(pad_to=len(triples) * 3 + sum(len(d) for _, _, d in triples) + 40, pad_style="suffix")][variant % 5]
+            # room for each extension's ID byte, its length bytes (one per 255) and payload, and the suffix
+            dict(pad_to=sum(3 + len(d) // 255 + len(d) for _, _, d in triples) + 40, pad_style="suffix")][variant % 5]
     built = build_extensions(triples, nb_frames, **opts)
     again = parse_extensions(built, nb_frames)
     check(again.error is None, f"generator output does not parse ({again.error}) for {opts}")

@@ -5,13 +5,13 @@ from typing import Callable
 
 from ..corpus import Corpus
 from . import (
-    dred_envelope, dred_header, dred_latents, dred_position, ext_basic, ext_malformed, ext_repeat, packet_framing,
-    random_layouts,
+    dred_envelope, dred_errors, dred_header, dred_large, dred_latents, dred_position, ext_basic, ext_malformed,
+    ext_repeat, packet_framing, random_layouts,
 )
 
 GROUPS: dict[str, Callable[[Corpus], None]] = {
     m.GROUP: m.build for m in (dred_header, dred_position, dred_latents, dred_envelope, ext_basic, ext_repeat,
-                               ext_malformed, packet_framing, random_layouts)
+                               ext_malformed, packet_framing, random_layouts, dred_large, dred_errors)
 }
 
 
