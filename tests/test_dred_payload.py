@@ -20,6 +20,7 @@ from dredconf.reference.payload import (
     encode_dred_standalone,
 )
 from dredconf.spec.dred import dred_level
+from dredconf.spec.record import dred_offset
 from dredconf.spec.standalone import read_standalone
 from tests.helpers.shared import STREAMS
 
@@ -39,7 +40,7 @@ def check_structure(p: DredPayload) -> None:
     assert 0 <= p.q0 <= 15 and 0 <= p.dQ <= 7 and 0 <= p.offset <= 31 and 0 <= p.extra_offset <= 255
     assert p.extra_flag or p.extra_offset == 0
     assert p.qmax == 15 or (p.q0 < 14 and p.dQ > 0 and p.q0 < p.qmax < 15)
-    assert p.dred_offset == 16 - p.offset - 32 * p.extra_offset + p.frame_offset
+    assert p.dred_offset == dred_offset(p.offset, p.extra_offset, p.frame_offset)
     assert 0 <= p.latent_count <= MAX_LATENTS == 26
     assert p.levels == [dred_level(p.q0, p.dQ, p.qmax, k) for k in range(p.latent_count)]
     assert len(p.state) == 50 and len(p.latents) == p.latent_count and all(len(x) == 25 for x in p.latents)

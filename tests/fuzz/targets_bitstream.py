@@ -11,6 +11,7 @@ from dredconf.errors import PacketError
 from dredconf.spec import DRED_EXPERIMENTAL_PREFIX as PREFIX
 from dredconf.spec import DRED_EXTENSION_ID, build_packet, find_dred, parse_extensions, parse_packet
 from dredconf.spec.dred import dred_level
+from dredconf.spec.record import dred_offset
 from dredconf.spec.elements import ExtensionElement, FrameSeparator, RepeatTheseExtensions
 from dredconf.spec.extensions import build_elements
 
@@ -168,7 +169,7 @@ def check_payload(d, payload: bytes, frame_offset: int, stats) -> None:
     check(0 <= d.extra_offset <= 255 and (d.extra_flag or d.extra_offset == 0), f"extra_offset {d.extra_offset}")
     check(0 <= d.offset <= 31, f"offset {d.offset}")
     check(d.qmax == 15 or (d.q0 < d.qmax <= 14 and d.dQ > 0), f"qmax {d.qmax} with q0 {d.q0}")
-    check(d.dred_offset == 16 - d.offset - 32 * d.extra_offset + frame_offset, "dred_offset")
+    check(d.dred_offset == dred_offset(d.offset, d.extra_offset, frame_offset), "dred_offset")
     check(d.frame_offset == frame_offset, "frame_offset")
     check(0 <= d.latent_count <= 26, f"latent_count {d.latent_count}")
     check(len(d.levels) == d.latent_count == len(d.latents), "levels/latents lengths")
