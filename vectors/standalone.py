@@ -33,29 +33,24 @@ def encode_record(q0: int, state, latents, stats) -> StandaloneRecord:
     return StandaloneRecord(int(q0), 2 * len(latents), data)
 
 
+def _coded_only(values, r_row, p0_row) -> tuple[list[int], int]:
+    """``values`` with 0 in the dimensions a level does not code (r 0 or p0 255), and how many became 0."""
+    coded = (np.asarray(r_row, int) != 0) & (np.asarray(p0_row, int) != 255)
+    out = [int(v) if c else 0 for v, c in zip(values, coded)]
+    return out, sum(1 for v, c in zip(values, coded) if v and not c)
+
+
 def recode_at_q0(q0: int, state, latents, stats) -> tuple[list[int], list[list[int]], int]:
     """Values as a record at level q0 can carry them: dimensions q0's tables do not code become 0.
 
     Returns (state, latents, number of values zeroed).
     """
-    zeroed = 0
-    r, p0 = np.asarray(stats.state_r[q0], int), np.asarray(stats.state_p0[q0], int)
-    st = []
-    for v, ri, pi in zip(state, r, p0):
-        if (ri == 0 or pi == 255) and v:
-            zeroed += 1
-            v = 0
-        st.append(int(v))
-    lr, lp = np.asarray(stats.latent_r[q0], int), np.asarray(stats.latent_p0[q0], int)
+    st, zeroed = _coded_only(state, stats.state_r[q0], stats.state_p0[q0])
     lats = []
     for x in latents:
-        row = []
-        for v, ri, pi in zip(x, lr, lp):
-            if (ri == 0 or pi == 255) and v:
-                zeroed += 1
-                v = 0
-            row.append(int(v))
+        row, z = _coded_only(x, stats.latent_r[q0], stats.latent_p0[q0])
         lats.append(row)
+        zeroed += z
     return st, lats, zeroed
 
 
