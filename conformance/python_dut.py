@@ -47,7 +47,7 @@ def _reference_decoder():
 def standalone_features(data: bytes) -> bytes:
     """The reference's features for libopus's standalone records, laid out as fargan_demo writes them."""
     from dredconf.reference.payload import decode_dred_standalone
-    from dredconf.vectors.standalone import read_standalone
+    from dredconf.spec.standalone import read_standalone
 
     dec = _reference_decoder()
     out = []

@@ -39,7 +39,7 @@ def _read_input(file: str | None, hex_packet: str | None) -> tuple[bytes, bool]:
         raise click.FileError(file, hint=e.strerror) from None
     if not data:
         raise click.ClickException(f"{file}: empty (no packet records) [stream-empty]")
-    from dredconf.vectors.ogg import is_ogg, read_ogg_opus
+    from dredconf.spec.ogg import is_ogg, read_ogg_opus
 
     if is_ogg(data):  # an Ogg Opus file: its packets, numbered from 0 (byte offsets then refer to the packets)
         from dredconf.spec import write_stream

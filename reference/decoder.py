@@ -16,11 +16,10 @@ import numpy as np
 
 from dredconf.errors import DredconfError, StreamError
 from dredconf.spec import find_dred, parse_extensions, parse_packet, read_stream
+from dredconf.spec.record import INVALID_PACKET, dred_object, packet_record
 from dredconf.reference.model import Model, load_model
 from dredconf.reference.payload import DredPayload, decode_dred_payloads
 
-#: The value of ``extension_error`` for malformed padding, as libopus reports it.
-INVALID_PACKET = "invalid packet"
 #: Packets whose DRED payloads go to the C core in one call.
 BATCH = 256
 
@@ -40,37 +39,20 @@ class PacketResult:
 
     def to_json(self, *, with_features: bool) -> dict:
         """The record of ``../shared/vectors/libopus-1.6.1/README.md`` (``packet_error`` only on broken framing)."""
-        rec: dict[str, Any] = {"index": self.index, "length": len(self.data)}
         if self.packet is None:
-            rec["toc"] = self.data[0] if self.data else None
-            rec["packet_error"] = self.errors[0].rule if self.errors else INVALID_PACKET
-            return rec
-        rec["toc"] = self.data[0]
-        rec["frame_count"] = self.packet.frame_count
-        rec["padding_length"] = self.packet.padding.length
-        rec["extensions"] = [{"id": e.id, "frame": e.frame, "length": e.length} for e in self.extensions.extensions]
-        rec["extension_error"] = INVALID_PACKET if self.extensions.error is not None else None
-        rec["dred"] = None if self.payload is None else self._dred_json(with_features)
-        return rec
+            return {"index": self.index, "length": len(self.data), "toc": self.data[0] if self.data else None,
+                    "packet_error": self.errors[0].rule if self.errors else INVALID_PACKET}
+        return packet_record(index=self.index, length=len(self.data), toc=self.data[0],
+                             frame_count=self.packet.frame_count, padding_length=self.packet.padding.length,
+                             extensions=[(e.id, e.frame, e.length) for e in self.extensions.extensions],
+                             extension_error=self.extensions.error is not None,
+                             dred=None if self.payload is None else self._dred_json(with_features))
 
     def _dred_json(self, with_features: bool) -> dict:
         p = self.payload
-        d = {
-            "frame_offset": p.frame_offset,
-            "q0": p.q0,
-            "dQ": p.dQ,
-            "extra_offset": p.extra_offset,
-            "offset": p.offset,
-            "qmax": p.qmax,
-            "dred_offset": p.dred_offset,
-            "latent_count": p.latent_count,
-            "levels": list(p.levels),
-            "state": list(p.state),
-            "latents": [list(x) for x in p.latents],
-        }
-        if with_features and self.features is not None:
-            d["features"] = self.features.tolist()
-        return d
+        return dred_object(frame_offset=p.frame_offset, q0=p.q0, dQ=p.dQ, extra_offset=p.extra_offset,
+                           offset=p.offset, qmax=p.qmax, levels=p.levels, state=p.state, latents=p.latents,
+                           features=self.features if with_features else None)
 
 
 class ReferenceDecoder:

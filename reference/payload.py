@@ -69,14 +69,6 @@ class DredPayload:
     extra_flag: bool = False
 
 
-def dred_level(q0: int, dQ: int, qmax: int, k: int) -> int:
-    """Quantizer level of latent k (0 = newest): min(qmax, q0 + (dQ_table[dQ]*k + 8) // 16)."""
-    q = lib.dc_dred_level(q0, dQ, qmax, k)
-    if q < 0:
-        raise ValueError(f"dQ {dQ} or latent index {k} out of range")
-    return q
-
-
 def _c_stats(stats: Any, core: Any = None):
     """A ``dc_dred_stats`` filled from the stats object's tables (shape and range checked)."""
     f = ffi if core is None else core.ffi

@@ -11,7 +11,7 @@ import pytest
 
 from dredconf.reference.decoder import ReferenceDecoder
 
-from conftest import STREAMS
+from tests.helpers.shared import STREAMS
 
 pytestmark = [pytest.mark.shared, pytest.mark.usefixtures("benchmarks_enabled")]
 

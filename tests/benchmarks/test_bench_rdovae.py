@@ -28,7 +28,7 @@ from dredconf.reference import rdovae as R
 from dredconf.reference._core import ffi, lib
 from dredconf.reference.decoder import ReferenceDecoder
 
-from conftest import ARITH_CASES, select_arith
+from tests.helpers.arith import ARITH_CASES, select_arith
 
 pytestmark = [pytest.mark.shared, pytest.mark.usefixtures("benchmarks_enabled")]
 
