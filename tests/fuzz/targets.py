@@ -26,10 +26,14 @@ import numpy as np
 from click.testing import CliRunner
 
 from dredconf.cli import main
+from dredconf.conformance.judge import Rules, judge_vector
+from dredconf.conformance.output_schema import MalformedOutput, packet_feature_records, parse_output
+from dredconf.conformance.profile import Profile
+from dredconf.conformance.results import LayerSummary, PacketResult
 from dredconf.errors import DredconfError, ModelError, StreamError
 from dredconf.reference import model as M
 from dredconf.spec import read_stream
-from tests.helpers.shared import model_dir
+from tests.helpers.shared import expected_records, model_dir, shared_dir
 
 from .registry import (  # noqa: F401 - the registry and the checks, for the drivers and the tests
     TARGETS, ContractViolation, Input, Target, Unavailable, _cache, _dredconf_errors, _stats_model, check,
@@ -171,6 +175,42 @@ def t_manifest(data: bytes) -> None:
     rep.lines()
 
 
+_DUT_PACKETS = 3  # the decoder output judged: records for the first packets of S3
+
+
+def _dut_expected() -> list[dict]:
+    """The expected records the decoder output is judged against (S3's first packets, libopus's own)."""
+    if "dut_expected" not in _cache:
+        d = shared_dir()
+        if d is None:
+            raise Unavailable("no ../shared: the decoder output is judged against libopus's S3 records")
+        _cache["dut_expected"] = expected_records(d / "vectors" / "libopus-1.6.1" / "S3.expected.json.gz")[:_DUT_PACKETS]
+    return _cache["dut_expected"]
+
+
+@target("dut_output", max_len=65536, allowed=(MalformedOutput,))
+def t_dut_output(data: bytes) -> None:
+    """A decoder's output, the least trusted input there is: its JSON checked for shape
+    (conformance.output_schema), then judged in every layer under the default profile and without one;
+    documented error: MalformedOutput. The verdicts must serialize and read back."""
+    expected = _dut_expected()
+    records = parse_output(data, len(expected))
+    for profile in (Profile(), Profile(())):
+        layers, packets = judge_vector(records, expected, profile, Rules())
+        for s in layers.values():
+            check(LayerSummary.from_json(json.loads(json.dumps(s.to_json(), allow_nan=False))).verdict is s.verdict,
+                  "a layer summary does not read back")
+        for p in packets:
+            back = PacketResult.from_json(json.loads(json.dumps(p.to_json(), allow_nan=False)))
+            check(back.verdicts == p.verdicts, "a packet's verdicts do not read back")
+    # the same bytes as a libopus-features file: whole rows, or malformed
+    if len(data) % 80 == 0:
+        try:
+            packet_feature_records(data, expected)
+        except MalformedOutput:
+            pass
+
+
 _JSON_VALUES = [None, True, False, 0, -1, 1, 255, 256, 2 ** 31, 2 ** 64, -(2 ** 63), 1.5, 1e308, "", "x",
                 "valid", "invalid", "acceptable", "a.bit", "../a.bit", "/etc/passwd", "a\\b", "0" * 64, "f" * 64,
                 [], {}, [[]], [{}], {"a": []}, "invalid packet", 126, "440c", "dredconf-vectors/1"]
@@ -225,6 +265,7 @@ def mutate_json(data: bytes, max_size: int, rng: random.Random) -> bytes:
 
 
 TARGETS["manifest"].mutator = mutate_json
+TARGETS["dut_output"].mutator = mutate_json
 
 
 # ----------------------------------------------------------------------- model directory
@@ -351,6 +392,8 @@ def available(t: Target) -> str | None:
             _model_texts()
         if t.name == "manifest":
             _manifest_mod()
+        if t.name == "dut_output":
+            _dut_expected()
         if t.name == "decode_full":
             from dredconf.reference.decoder import ReferenceDecoder  # noqa: F401
             import dredconf.reference.rdovae  # noqa: F401
