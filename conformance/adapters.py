@@ -324,8 +324,7 @@ class ReferenceAdapter(Adapter):
         if inv.vector.kind == STANDALONE:
             template = shlex.join(PYTHON_DUT + ["--standalone"]) + " {input} {output}"
             return LibopusFeaturesAdapter(template, self._env(), self.describe()).run(inv)
-        return PythonAdapter(target="dredconf.conformance.python_dut:reference", label=self.describe(),
-                             env=self._env()).run(inv)
+        return CmdAdapter(shlex.join(PYTHON_DUT + ["--reference"]) + " {input} {output}", self._env()).run(inv)
 
 
 @dataclass

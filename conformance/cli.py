@@ -28,6 +28,7 @@ from dredconf.conformance.report_junit import write_junit
 from dredconf.conformance.report_terminal import print_report
 from dredconf.conformance.report_terminal import progress as progress_bar
 from dredconf.conformance.runner import CheckOptions, plan, run_check
+from dredconf.errors import ModelError
 from dredconf.vectors.sets import VectorSetError, load_vector_set
 
 DECODER_HELP = (
@@ -121,8 +122,10 @@ def check(decoder, vectors, names, packet, profile, allow_not_tested, expect_fai
                  else AudioThresholds(**vset.capture["thresholds"]) if vset.capture else AudioThresholds())
         options = CheckOptions(chosen, rules, audio, timeout, jobs, model, packet=packet)
         planned = plan(adapter, vset, options)
-    except (VectorSetError, AdapterError) as e:
-        raise click.UsageError(str(e)) from None
+    except (VectorSetError, AdapterError, ModelError) as e:
+        raise click.UsageError(str(e) if not isinstance(e, ModelError) else
+                               f"the set's features are judged against the reference decoder, which needs the model: {e}"
+                               ) from None
     # Reports to standard output push the human one to standard error; not a terminal (a CI log): lines unwrapped.
     to_err = json_path == "-"
     tty = (sys.stderr if to_err else sys.stdout).isatty()

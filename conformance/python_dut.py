@@ -1,11 +1,12 @@
 """Runs a Python decoder callable as a DUT process: ``python -m dredconf.conformance.python_dut MODULE:CALLABLE IN OUT``.
 
 ``--check MODULE:CALLABLE`` only loads the callable (exit 2 with the reason on
-standard error when it cannot): the runner's preflight. ``--standalone IN OUT``
-decodes libopus's standalone records with the reference RDOVAE and writes
-features as ``fargan_demo -dred-decoding`` does; ``--synth IN OUT`` synthesises a
-features file with the reference FARGAN and writes 16 kHz s16le as
-``fargan_demo -fargan-synthesis`` does.
+standard error when it cannot): the runner's preflight. ``--reference IN OUT``
+decodes a whole stream with the reference decoder (its DRED payloads in
+batches). ``--standalone IN OUT`` decodes libopus's standalone records with the
+reference RDOVAE and writes features as ``fargan_demo -dred-decoding`` does;
+``--synth IN OUT`` synthesises a features file with the reference FARGAN and
+writes 16 kHz s16le as ``fargan_demo -fargan-synthesis`` does.
 
 This is how ``python:``, ``reference`` and ``mutant:`` decoders are run, so
 they get the time limit and crash handling of any command (see
@@ -48,7 +49,7 @@ def _reference_decoder():
 def standalone_features(data: bytes) -> bytes:
     """The reference's features for libopus's standalone records, laid out as fargan_demo writes them."""
     from dredconf.reference.payload import decode_dred_standalone
-    from dredconf.vectors.standalone import read_standalone
+    from dredconf.spec.standalone import read_standalone
 
     dec = _reference_decoder()
     out = []
@@ -132,6 +133,12 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if len(args) == 3 and args[0] == "--synth":
         Path(args[2]).write_bytes(synth_pcm(Path(args[1]).read_bytes()))
+        return 0
+    if len(args) == 3 and args[0] == "--reference":
+        # The whole stream at once: the reference decodes its DRED payloads in batches, not packet by packet.
+        with open(args[2], "w", encoding="utf-8") as f:
+            json.dump({"packets": _reference_decoder().decode_stream(Path(args[1]).read_bytes())["packets"]}, f,
+                      separators=(",", ":"))
         return 0
     if len(args) != 3:
         print("usage: python -m dredconf.conformance.python_dut MODULE:CALLABLE INPUT OUTPUT", file=sys.stderr)

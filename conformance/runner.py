@@ -32,14 +32,13 @@ from dredconf.conformance.feature_metric import as_rows
 from dredconf.conformance.judge import Rules, judge_vector, matched_record, standalone_records, worst_packets
 from dredconf.conformance.process import DEFAULT_TIMEOUT
 from dredconf.conformance.profile import Profile
-from dredconf.conformance.results import (
-    CheckReport, DutInfo, FeatureTrace, LayerSummary, PacketResult, VectorResult, packet_hex,
-)
+from dredconf.conformance.results import DutInfo, FeatureTrace, LayerSummary, PacketResult, VectorResult, packet_hex
+from dredconf.conformance.run_report import CheckReport
 from dredconf.conformance.verdicts import LAYERS, Layer, Verdict
 from dredconf.spec import write_stream
 from dredconf.spec.record import NUM_FEATURES
 from dredconf.vectors.sets import (
-    FROM_REFERENCE, INTEGRATION, STANDALONE, VOCODER, Vector, VectorSet, VectorSetError, packet_bytes,
+    FROM_REFERENCE, INTEGRATION, PACKETS, STANDALONE, VOCODER, Vector, VectorSet, VectorSetError, packet_bytes,
     packet_samples, read_loss, standalone_row_counts, validate_vector,
 )
 
@@ -219,6 +218,14 @@ def _describe(p: PacketResult, index: int, rule, data: bytes) -> None:
 # ------------------------------------------------------------------------------------------------ the run
 
 
+def _needs_reference(v: Vector) -> bool:
+    """A packet vector whose expectations (or their features) come from the reference decoder."""
+    if v.kind != PACKETS:
+        return False
+    found = validate_vector(v)
+    return found is None or any(isinstance(r["dred"], dict) and "features" not in r["dred"] for r in found)
+
+
 def plan(adapter: Adapter, vset: VectorSet, options: CheckOptions) -> list[Vector]:
     """The vectors to run: those with a layer the profile claims; a usage error when the decoder cannot take them
     or ``--packet`` is out of range."""
@@ -228,6 +235,10 @@ def plan(adapter: Adapter, vset: VectorSet, options: CheckOptions) -> list[Vecto
         raise VectorSetError(f"{vset.root}: no vector here tests the profile {options.profile} (the set has {kinds} "
                              f"vectors)", rule="set-profile")
     adapter.check_kinds({v.kind for v in vectors})
+    if any(_needs_reference(v) for v in vectors):
+        from dredconf.reference.model import load_model
+
+        load_model(options.model, parts=("stats", "decoder"))  # a ModelError here is the reason, before any run
     if options.packet is not None:
         if any(v.kind in (VOCODER, INTEGRATION) for v in vectors):
             raise VectorSetError("--packet reruns one packet of a stream or one standalone record; vocoder and "

@@ -80,11 +80,11 @@ def read_features(path: str) -> np.ndarray:
 
 def dred_features(path: str, packet: int | None, model) -> list[tuple[int, np.ndarray]]:
     """(packet index, its DRED's features oldest first) for packet ``packet``, or for every packet with DRED."""
-    from dredconf.cli import _read_input
+    from dredconf.inputs import read_input
     from dredconf.reference.decoder import ReferenceDecoder
     from dredconf.reference.rdovae import RdovaeDecoder
 
-    data, _ = _read_input(path, None)
+    data, _ = read_input(path, None)
     rdovae = RdovaeDecoder(model)
     found, seen = [], 0
     for r in ReferenceDecoder(model).decode_records(data):   # integers only: features for the chosen packets

@@ -6,6 +6,7 @@ biases and weights, the sparse index); the C core checks them, once, before any 
 """
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 import numpy as np
@@ -15,6 +16,8 @@ from dredconf.reference._core import ffi, lib
 
 #: The arithmetics (csrc/nnet.h): both give libopus's bits.
 ARITHMETIC = ("exact", "softfloat")
+#: The hardware kernel levels, by name.
+KERNELS = {lib.DC_SIMD_NONE: "portable C", lib.DC_SIMD_SSE2: "SSE2", lib.DC_SIMD_AVX2: "AVX2"}
 
 #: dc_linear_check's reasons.
 REASONS = {
@@ -43,6 +46,9 @@ class CoreNetwork:
         self.arith = arith
         self._core = core
         self._ffi, self._lib = (ffi, lib) if core is None else (core.ffi, core.lib)
+        if self._lib.dc_nn_selfcheck() & lib.DC_CHECK_SOFTFLOAT:
+            warnings.warn("the C core's soft-float does not give its recorded results: this build is broken "
+                          "and its output cannot be trusted (rdovae.platform_check())", RuntimeWarning)
 
     @property
     def c_model(self):
@@ -52,10 +58,8 @@ class CoreNetwork:
     @property
     def runs(self) -> str:
         """What ``arith`` runs as now: "exact" on the hardware (with its kernels) or "softfloat"."""
-        from dredconf.reference.rdovae import platform_check
-
         if self.arith == "exact" and getattr(self._lib, self._exact_runs)(self._m) == lib.DC_ARITH_EXACT:
-            return f"exact (hardware float, {platform_check(self._core)['simd']} kernels)"
+            return f"exact (hardware float, {KERNELS[self._lib.dc_nn_simd()]} kernels)"
         return "softfloat"
 
 

@@ -3,7 +3,8 @@
 This is where spec (where things are) meets the C core (what the bits say):
 ``parse_packet`` frames the packet, ``parse_extensions`` walks its padding,
 ``find_dred`` picks the DRED payload, the core decodes it into integers and,
-when asked, the RDOVAE (exact by default, or fixed point) turns those into features.
+when asked, the RDOVAE turns those into libopus's features.  A stream's payloads
+go to the core in batches (``dc_dred_decode_many``), not one call per packet.
 """
 from __future__ import annotations
 
@@ -15,11 +16,12 @@ import numpy as np
 
 from dredconf.errors import DredconfError, StreamError
 from dredconf.spec import find_dred, parse_extensions, parse_packet, read_stream
+from dredconf.spec.record import INVALID_PACKET, dred_object, packet_record
 from dredconf.reference.model import Model, load_model
-from dredconf.reference.payload import DredPayload, decode_dred_payload
+from dredconf.reference.payload import DredPayload, decode_dred_payloads
 
-#: The value of ``extension_error`` for malformed padding, as libopus reports it.
-INVALID_PACKET = "invalid packet"
+#: Packets whose DRED payloads go to the C core in one call.
+BATCH = 256
 
 
 @dataclass
@@ -37,37 +39,20 @@ class PacketResult:
 
     def to_json(self, *, with_features: bool) -> dict:
         """The record of ``../shared/vectors/libopus-1.6.1/README.md`` (``packet_error`` only on broken framing)."""
-        rec: dict[str, Any] = {"index": self.index, "length": len(self.data)}
         if self.packet is None:
-            rec["toc"] = self.data[0] if self.data else None
-            rec["packet_error"] = self.errors[0].rule if self.errors else INVALID_PACKET
-            return rec
-        rec["toc"] = self.data[0]
-        rec["frame_count"] = self.packet.frame_count
-        rec["padding_length"] = self.packet.padding.length
-        rec["extensions"] = [{"id": e.id, "frame": e.frame, "length": e.length} for e in self.extensions.extensions]
-        rec["extension_error"] = INVALID_PACKET if self.extensions.error is not None else None
-        rec["dred"] = None if self.payload is None else self._dred_json(with_features)
-        return rec
+            return {"index": self.index, "length": len(self.data), "toc": self.data[0] if self.data else None,
+                    "packet_error": self.errors[0].rule if self.errors else INVALID_PACKET}
+        return packet_record(index=self.index, length=len(self.data), toc=self.data[0],
+                             frame_count=self.packet.frame_count, padding_length=self.packet.padding.length,
+                             extensions=[(e.id, e.frame, e.length) for e in self.extensions.extensions],
+                             extension_error=self.extensions.error is not None,
+                             dred=None if self.payload is None else self._dred_json(with_features))
 
     def _dred_json(self, with_features: bool) -> dict:
         p = self.payload
-        d = {
-            "frame_offset": p.frame_offset,
-            "q0": p.q0,
-            "dQ": p.dQ,
-            "extra_offset": p.extra_offset,
-            "offset": p.offset,
-            "qmax": p.qmax,
-            "dred_offset": p.dred_offset,
-            "latent_count": p.latent_count,
-            "levels": list(p.levels),
-            "state": list(p.state),
-            "latents": [list(x) for x in p.latents],
-        }
-        if with_features and self.features is not None:
-            d["features"] = self.features.tolist()
-        return d
+        return dred_object(frame_offset=p.frame_offset, q0=p.q0, dQ=p.dQ, extra_offset=p.extra_offset,
+                           offset=p.offset, qmax=p.qmax, levels=p.levels, state=p.state, latents=p.latents,
+                           features=self.features if with_features else None)
 
 
 class ReferenceDecoder:
@@ -88,8 +73,8 @@ class ReferenceDecoder:
         """The RDOVAE decoder (None unless built with ``features=True``)."""
         return self._rdovae
 
-    def decode_packet(self, data: bytes, index: int = 0) -> PacketResult:
-        """Decode one packet; errors are collected in the result, never raised."""
+    def _parse(self, data: bytes, index: int) -> PacketResult:
+        """Framing, extensions and where the DRED payload is; errors collected, never raised."""
         res = PacketResult(index=index, data=bytes(data))
         try:
             res.packet = parse_packet(res.data)
@@ -100,19 +85,42 @@ class ReferenceDecoder:
         if res.extensions.error is not None:
             res.errors.append(res.extensions.error.at(packet=index, offset_base=res.packet.padding.offset))
         res.location = find_dred(res.packet, res.extensions)
-        if res.location is not None:
-            res.payload = decode_dred_payload(res.location.payload, res.location.frame_offset, self.model.stats)
-            if self._rdovae is not None:
-                res.features = self._rdovae.decode(res.payload)
+        return res
+
+    def _decode_payloads(self, results: list[PacketResult]) -> None:
+        """The DRED payloads of these results, to integers (and features), in one C call."""
+        found = [r for r in results if r.location is not None]
+        items = [(r.location.payload, r.location.frame_offset) for r in found]
+        if self._rdovae is not None:
+            for r, (p, f) in zip(found, self._rdovae.decode_many(items)):
+                r.payload, r.features = p, f
+        else:
+            for r, p in zip(found, decode_dred_payloads(items, self.model.stats)):
+                r.payload = p
+
+    def decode_packet(self, data: bytes, index: int = 0) -> PacketResult:
+        """Decode one packet; errors are collected in the result, never raised."""
+        res = self._parse(data, index)
+        self._decode_payloads([res])
         return res
 
     def decode_records(self, data: bytes) -> Iterator[PacketResult | StreamError]:
-        """Every packet of a stream file, then the stream error that stopped it, if any."""
+        """Every packet of a stream file, then the stream error that stopped it, if any (decoded
+        ``BATCH`` packets at a time)."""
+        batch: list[PacketResult] = []
         for rec in read_stream(data):
             if isinstance(rec, StreamError):
+                self._decode_payloads(batch)
+                yield from batch
                 yield rec
                 return
-            yield self.decode_packet(rec.packet, rec.index)
+            batch.append(self._parse(rec.packet, rec.index))
+            if len(batch) == BATCH:
+                self._decode_payloads(batch)
+                yield from batch
+                batch = []
+        self._decode_payloads(batch)
+        yield from batch
 
     def decode_stream(self, data: bytes) -> dict:
         """``{"packets": [...], "errors": [...]}`` for a whole stream file."""

@@ -69,14 +69,6 @@ class DredPayload:
     extra_flag: bool = False
 
 
-def dred_level(q0: int, dQ: int, qmax: int, k: int) -> int:
-    """Quantizer level of latent k (0 = newest): min(qmax, q0 + (dQ_table[dQ]*k + 8) // 16)."""
-    q = lib.dc_dred_level(q0, dQ, qmax, k)
-    if q < 0:
-        raise ValueError(f"dQ {dQ} or latent index {k} out of range")
-    return q
-
-
 def _c_stats(stats: Any, core: Any = None):
     """A ``dc_dred_stats`` filled from the stats object's tables (shape and range checked)."""
     f = ffi if core is None else core.ffi
@@ -97,26 +89,35 @@ def _c_stats(stats: Any, core: Any = None):
     return c
 
 
+_HEADER = ("q0", "dQ", "extra_flag", "extra_offset", "offset", "qmax", "dred_offset", "frame_offset", "latent_count",
+           "bits_total")
+_HEADER_FIELDS = 7   # FIELD_NAMES before latent0: present or not by the payload's header
+
+
 def _rows(out, n: int, core: Any = None) -> list[DredPayload]:
-    """The Python records of n filled ``dc_dred_payload`` structs (every field an int: read as int32 rows)."""
+    """The Python records of n filled ``dc_dred_payload`` structs (every member an int: read as int32
+    rows, each array turned into lists at once by numpy)."""
     f = ffi if core is None else core.ffi
-    at = {k: f.offsetof("dc_dred_payload", k) // 4 for k in ("q0", "dQ", "extra_flag", "extra_offset", "offset", "qmax",
-                                                              "dred_offset", "frame_offset", "latent_count", "levels",
-                                                              "state", "latents", "field_start", "field_end", "bits_total")}
     rows = np.frombuffer(f.buffer(out), dtype=np.int32).reshape(-1, f.sizeof("dc_dred_payload") // 4)[:n]
+
+    def block(member: str, width: int) -> np.ndarray:
+        at = f.offsetof("dc_dred_payload", member) // 4
+        return rows[:, at:at + width]
+
+    header = rows[:, [f.offsetof("dc_dred_payload", k) // 4 for k in _HEADER]].tolist()
+    levels, state = block("levels", MAX_LATENTS).tolist(), block("state", STATE_DIM).tolist()
+    latents = block("latents", MAX_LATENTS * LATENT_DIM).reshape(n, MAX_LATENTS, LATENT_DIM).tolist()
+    starts, ends = block("field_start", len(FIELD_NAMES)).tolist(), block("field_end", len(FIELD_NAMES)).tolist()
     result = []
-    for r in rows.tolist():
-        k = r[at["latent_count"]]
-        starts = r[at["field_start"]:at["field_start"] + len(FIELD_NAMES)]
-        ends = r[at["field_end"]:at["field_end"] + len(FIELD_NAMES)]
-        lat = r[at["latents"]:at["latents"] + k * LATENT_DIM]
-        result.append(DredPayload(
-            q0=r[at["q0"]], dQ=r[at["dQ"]], extra_offset=r[at["extra_offset"]], offset=r[at["offset"]],
-            qmax=r[at["qmax"]], dred_offset=r[at["dred_offset"]], frame_offset=r[at["frame_offset"]], latent_count=k,
-            levels=r[at["levels"]:at["levels"] + k], state=r[at["state"]:at["state"] + STATE_DIM],
-            latents=[lat[i:i + LATENT_DIM] for i in range(0, len(lat), LATENT_DIM)],
-            fields={name: (a, b) for name, a, b in zip(FIELD_NAMES, starts, ends) if a >= 0},
-            bits_total=r[at["bits_total"]], extra_flag=bool(r[at["extra_flag"]])))
+    for h, lev, st, lat, a, b in zip(header, levels, state, latents, starts, ends):
+        q0, dQ, extra_flag, extra_offset, offset, qmax, dred_offset, frame_offset, k, bits_total = h
+        last = _HEADER_FIELDS + k   # latent fields: exactly the first k
+        fields = {name: (a[i], b[i]) for i, name in enumerate(FIELD_NAMES[:_HEADER_FIELDS]) if a[i] >= 0}
+        fields.update(zip(FIELD_NAMES[_HEADER_FIELDS:last], zip(a[_HEADER_FIELDS:last], b[_HEADER_FIELDS:last])))
+        result.append(DredPayload(q0=q0, dQ=dQ, extra_offset=extra_offset, offset=offset, qmax=qmax,
+                                  dred_offset=dred_offset, frame_offset=frame_offset, latent_count=k, levels=lev[:k],
+                                  state=st, latents=lat[:k], fields=fields, bits_total=bits_total,
+                                  extra_flag=bool(extra_flag)))
     return result
 
 

@@ -15,12 +15,28 @@ FRAME_OFFSET_UNIT = 120  # 2.5 ms at 48 kHz: DRED offsets count in these units
 DQ_TABLE = (0, 2, 3, 4, 6, 8, 12, 16)
 
 
-def dred_level(q0: int, dQ: int, qmax: int, k: int) -> int:
-    """Quantizer level of latent k (0 = newest): min(qmax, q0 + (DQ_TABLE[dQ]*k + 8) // 16).
+def uncapped_level(q0: int, dQ: int, k: int) -> int:
+    """The quantizer schedule before the qmax cap: q0 + (DQ_TABLE[dQ]*k + 8) >> 4 for latent k (0 = newest)."""
+    return q0 + (DQ_TABLE[dQ] * k + 8) // 16
 
-    The draft's schedule in Python, for the generator and the mutants; the C core has its own
-    (``reference.payload.dred_level``), and the tests hold the two to each other."""
-    return min(qmax, q0 + (DQ_TABLE[dQ] * k + 8) // 16)
+
+def dred_level(q0: int, dQ: int, qmax: int, k: int) -> int:
+    """Quantizer level of latent k (0 = newest): min(qmax, q0 + (DQ_TABLE[dQ]*k + 8) >> 4).
+
+    The draft's schedule in Python, for everything but the C core, which keeps its own to decode
+    (``dc_dred_level`` in reference/csrc/dred_payload.c); a test holds the two equal everywhere."""
+    return min(qmax, uncapped_level(q0, dQ, k))
+
+
+def is_dred(ext_id: int, payload: bytes) -> bool:
+    """An extension a version-12 decoder takes as DRED: the DRED ID, the prefix, and at least one byte after it."""
+    return (ext_id == DRED_EXTENSION_ID and len(payload) > len(DRED_EXPERIMENTAL_PREFIX)
+            and payload.startswith(DRED_EXPERIMENTAL_PREFIX))
+
+
+def frame_offset(frame: int, frame_samples: int) -> int:
+    """Where the DRED's frame starts, in 2.5 ms units: frame × frame duration / 2.5 ms."""
+    return frame * frame_samples // FRAME_OFFSET_UNIT
 
 
 @dataclass(frozen=True)
@@ -40,12 +56,10 @@ def find_dred(packet: OpusPacket, extensions: ExtensionList | None = None) -> Dr
     if extensions is None:
         extensions = parse_extensions(packet.padding_bytes, packet.frame_count)
     for index, ext in enumerate(extensions):
-        if ext.id != DRED_EXTENSION_ID:
-            continue
-        if len(ext.data) > len(DRED_EXPERIMENTAL_PREFIX) and ext.data.startswith(DRED_EXPERIMENTAL_PREFIX):
+        if is_dred(ext.id, ext.data):
             skip = len(DRED_EXPERIMENTAL_PREFIX)
             return DredLocation(extension_index=index, frame=ext.frame,
-                                frame_offset=ext.frame * packet.frame_samples // FRAME_OFFSET_UNIT,
+                                frame_offset=frame_offset(ext.frame, packet.frame_samples),
                                 payload=ext.data[skip:],
                                 payload_offset=packet.padding.offset + ext.offset + skip)
     return None

@@ -43,6 +43,11 @@ def _config_table() -> tuple[ConfigInfo, ...]:
 
 CONFIGS = _config_table()  # RFC 6716 §3.1 Table 2, indexed by config
 
+
+def frame_samples(toc: int) -> int:
+    """RFC 6716 §3.1 Table 2: samples per frame at 48 kHz for a TOC byte (its top 5 bits are the config)."""
+    return CONFIGS[toc >> 3].frame_samples
+
 Toc = cs.BitStruct(
     "config" / cs.BitsInteger(5) * "RFC 6716 §3.1: config, mode/bandwidth/frame size (Table 2)",
     "stereo" / cs.Flag * "RFC 6716 §3.1: s, 0 mono, 1 stereo",
@@ -99,6 +104,17 @@ PaddingLength = _PaddingLengthAdapter(
 """RFC 6716 §3.2.5: the padding length (bytes of padding at the end of the packet)."""
 
 
+# The schemas' parse of every byte value, made once: a packet's first two bytes are looked up, not re-parsed,
+# as plain tuples (a Container's attributes are slow to read).
+_TocFields = NamedTuple("_TocFields", [(k, object) for k in ("config", "stereo", "code", "mode", "bandwidth",
+                                                              "frame_samples")])
+_CountFields = NamedTuple("_CountFields", [("vbr", bool), ("padded", bool), ("count", int)])
+_TOC_OF_BYTE = tuple(_TocFields(*(t[k] for k in _TocFields._fields))
+                     for t in (Toc.parse(bytes([b])) for b in range(256)))
+_COUNT_OF_BYTE = tuple(_CountFields(c.vbr, c.padded, c.count)
+                       for c in (FrameCountByte.parse(bytes([b])) for b in range(256)))
+
+
 class Span(NamedTuple):
     """A byte range of the packet."""
 
@@ -122,6 +138,8 @@ class OpusPacket:
     padding_flag: bool  # code 3 with p set (the padding may still be empty)
     frames: tuple[Span, ...]
     padding: Span  # trailing padding (RFC 6716 §3.2.5); length 0 when none
+    frame_length_fields: tuple[Span, ...] = ()  # the coded frame lengths (code 2, code 3 VBR), 1 or 2 bytes each
+    padding_length_field: Span = Span(0, 0)  # the padding length bytes (code 3 with p set)
 
     @property
     def frame_count(self) -> int:
@@ -162,10 +180,11 @@ class OpusFraming(cs.Construct):
         n = len(data)
         if n == 0:
             raise PacketError("empty packet: no TOC byte", rule="rfc6716-r1", offset=0)
-        toc = Toc.parse(data[:1])
+        toc = _TOC_OF_BYTE[data[0]]
         vbr = toc.code == 2
         padding_flag = False
         pad = 0
+        fields = ((), Span(0, 0))  # (frame length fields, padding length field)
         if toc.code == 0:
             start, sizes = 1, [n - 1]
         elif toc.code == 1:
@@ -179,8 +198,9 @@ class OpusFraming(cs.Construct):
                 raise PacketError(f"code 2 first frame length {first} exceeds the {n - start} bytes left",
                                   rule="rfc6716-r4", offset=1)
             sizes = [first, n - start - first]
+            fields = ((Span(1, start - 1),), Span(0, 0))
         else:
-            start, sizes, pad, vbr, padding_flag = self._code3(data, toc.frame_samples)
+            start, sizes, pad, vbr, padding_flag, fields = self._code3(data, toc.frame_samples)
         # libopus checks only the implicit (last) length; explicit ones cannot exceed 1275
         if sizes[-1] > MAX_FRAME_BYTES:
             raise PacketError(f"frame {len(sizes) - 1} is {sizes[-1]} bytes, over {MAX_FRAME_BYTES}",
@@ -191,7 +211,8 @@ class OpusFraming(cs.Construct):
             at += size
         return OpusPacket(data=data, toc=data[0], config=toc.config, mode=toc.mode, bandwidth=toc.bandwidth,
                           frame_samples=toc.frame_samples, stereo=toc.stereo, code=toc.code, vbr=vbr,
-                          padding_flag=padding_flag, frames=tuple(frames), padding=Span(at, pad))
+                          padding_flag=padding_flag, frames=tuple(frames), padding=Span(at, pad),
+                          frame_length_fields=fields[0], padding_length_field=fields[1])
 
     @staticmethod
     def _code3(data: bytes, frame_samples: int):
@@ -199,7 +220,7 @@ class OpusFraming(cs.Construct):
         n = len(data)
         if n < 2:
             raise PacketError("code 3 packet without its frame count byte", rule="rfc6716-r6", offset=1)
-        fc = FrameCountByte.parse(data[1:2])
+        fc = _COUNT_OF_BYTE[data[1]]
         if fc.count == 0 or fc.count * frame_samples > MAX_PACKET_SAMPLES:
             raise PacketError(f"code 3 packet with M={fc.count} frames of {frame_samples} samples "
                               f"(1..{MAX_PACKET_SAMPLES // frame_samples} allowed, at most 120 ms)",
@@ -211,13 +232,14 @@ class OpusFraming(cs.Construct):
             if pad > n - pos:
                 raise PacketError(f"padding of {pad} bytes exceeds the {n - pos} bytes left",
                                   rule=rule, offset=2)
+        pad_field = Span(2, pos - 2)
         end = n - pad  # frames lie in data[pos:end]; padding is the rest
         if not fc.vbr:
             if (end - pos) % fc.count:
                 raise PacketError(f"CBR code 3: {end - pos} frame bytes do not split into {fc.count} frames",
                                   rule="rfc6716-r6", offset=pos)
-            return pos, [(end - pos) // fc.count] * fc.count, pad, False, fc.padded
-        sizes, last = [], end - pos
+            return pos, [(end - pos) // fc.count] * fc.count, pad, False, fc.padded, ((), pad_field)
+        sizes, last, length_fields = [], end - pos, []
         for i in range(fc.count - 1):
             at = pos
             size, pos = _read(FrameLength, data, at, end, "rfc6716-r7", f"frame {i} length")
@@ -227,10 +249,11 @@ class OpusFraming(cs.Construct):
                                   rule="rfc6716-r7", offset=at)
             last -= (pos - at) + size
             sizes.append(size)
+            length_fields.append(Span(at, pos - at))
         if last < 0:
             raise PacketError(f"VBR frame lengths exceed the packet by {-last} bytes",
                               rule="rfc6716-r7", offset=pos)
-        return pos, sizes + [last], pad, True, fc.padded
+        return pos, sizes + [last], pad, True, fc.padded, (tuple(length_fields), pad_field)
 
     def _build(self, obj, stream, context, path):
         frames = [bytes(f) for f in obj["frames"]]

@@ -60,6 +60,14 @@ def dred_offset(offset: int, extra_offset: int, frame_offset: int) -> int:
     return 16 - offset - 32 * extra_offset + frame_offset
 
 
+def _ints(values: Sequence[int]) -> list[int]:
+    """A JSON-ready list: an array's tolist(), a list copied as it is (decoders hand lists of ints; this runs for
+    every value of every packet), anything else converted value by value."""
+    if hasattr(values, "tolist"):
+        return values.tolist()
+    return list(values) if type(values) is list else list(map(int, values))
+
+
 def dred_object(*, frame_offset: int, q0: int, dQ: int, extra_offset: int, offset: int, qmax: int,
                 levels: Sequence[int], state: Sequence[int], latents: Sequence[Sequence[int]],
                 features: Any = None) -> dict:
@@ -67,8 +75,8 @@ def dred_object(*, frame_offset: int, q0: int, dQ: int, extra_offset: int, offse
     d = {
         "frame_offset": int(frame_offset), "q0": int(q0), "dQ": int(dQ), "extra_offset": int(extra_offset),
         "offset": int(offset), "qmax": int(qmax), "dred_offset": dred_offset(offset, extra_offset, frame_offset),
-        "latent_count": len(latents), "levels": [int(x) for x in levels], "state": [int(x) for x in state],
-        "latents": [[int(v) for v in x] for x in latents],
+        "latent_count": len(latents), "levels": _ints(levels), "state": _ints(state),
+        "latents": [_ints(x) for x in latents],
     }
     if features is not None:
         d["features"] = features.tolist() if hasattr(features, "tolist") else [list(r) for r in features]

@@ -15,6 +15,8 @@ from dredconf.conformance.adapters import parse_decoder
 from dredconf.conformance.mutants import MUTANTS, laplace_p0, level_libopus, read_payload
 from dredconf.conformance.runner import CheckOptions, run_check
 from dredconf.conformance.verdicts import LAYERS, Layer, Verdict
+from dredconf.reference.decoder import ReferenceDecoder
+from dredconf.spec import read_stream
 from dredconf.vectors.sets import load_vector_set
 
 pytestmark = [pytest.mark.shared, pytest.mark.slow]
@@ -86,9 +88,6 @@ def test_mutant_departures_read_well(mutant_results):
 
 def test_unbent_reader_equals_the_core(ground_truth, model):
     """The mutants' Python payload reader, unbent, decodes every shipped DRED payload exactly as the C core does."""
-    from dredconf.reference.decoder import ReferenceDecoder
-    from dredconf.spec import read_stream
-
     dec = ReferenceDecoder(model)
     fields = ("q0", "dQ", "extra_offset", "offset", "qmax", "dred_offset", "frame_offset", "latent_count",
               "levels", "state", "latents")

@@ -11,7 +11,7 @@ from dredconf.cli import main
 from dredconf.conformance import feature_metric as metrics
 from dredconf.reference.decoder import ReferenceDecoder
 
-from conftest import STREAMS
+from tests.helpers.shared import STREAMS
 
 
 def _features(records) -> np.ndarray:

@@ -27,7 +27,7 @@ import pytest
 from dredconf.reference import fargan as F
 from dredconf.reference import rdovae as R
 
-from conftest import STREAMS
+from tests.helpers.shared import STREAMS
 
 pytestmark = [pytest.mark.shared, pytest.mark.slow]
 

@@ -1,10 +1,7 @@
 """The DRED payload core (SPEC-NOTES section 3): integers from bytes, bytes from integers, never a crash."""
 from __future__ import annotations
 
-import gzip
-import json
-import struct
-from pathlib import Path
+import itertools
 from types import SimpleNamespace
 
 import numpy as np
@@ -12,7 +9,6 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import shared_dir
 from dredconf.reference._core import ffi, lib
 from dredconf.reference.payload import (
     FIELD_NAMES,
@@ -20,27 +16,18 @@ from dredconf.reference.payload import (
     DredPayload,
     decode_dred_payload,
     decode_dred_standalone,
-    dred_level,
     encode_dred_payload,
     encode_dred_standalone,
 )
-from dredconf.spec.dred import DQ_TABLE
+from dredconf.spec.dred import dred_level
+from dredconf.spec.record import dred_offset
+from dredconf.spec.standalone import read_standalone
+from tests.helpers.shared import STREAMS
 
-SHARED = shared_dir() or Path("../shared")
-VECTORS = SHARED / "vectors" / "libopus-1.6.1"
-STANDALONE = SHARED / "vectors" / "libopus-1.6.1-standalone" / "vector_dred.bit"
-STREAMS = ["S1", "S2", "S3", "SYN"]
 INTEGER_KEYS = ["frame_offset", "q0", "dQ", "extra_offset", "offset", "qmax", "dred_offset", "latent_count", "levels",
                 "state", "latents"]
 
 
-
-
-def expected_records(stream: str) -> list[dict]:
-    path = VECTORS / f"{stream}.expected.json.gz"
-    if not path.exists():
-        pytest.skip(f"ground truth not found: {path}")
-    return json.loads(gzip.decompress(path.read_bytes()))["packets"]
 
 
 def coded(stats, kind: str, q: int) -> np.ndarray:
@@ -53,9 +40,9 @@ def check_structure(p: DredPayload) -> None:
     assert 0 <= p.q0 <= 15 and 0 <= p.dQ <= 7 and 0 <= p.offset <= 31 and 0 <= p.extra_offset <= 255
     assert p.extra_flag or p.extra_offset == 0
     assert p.qmax == 15 or (p.q0 < 14 and p.dQ > 0 and p.q0 < p.qmax < 15)
-    assert p.dred_offset == 16 - p.offset - 32 * p.extra_offset + p.frame_offset
+    assert p.dred_offset == dred_offset(p.offset, p.extra_offset, p.frame_offset)
     assert 0 <= p.latent_count <= MAX_LATENTS == 26
-    assert p.levels == [min(p.qmax, p.q0 + (DQ_TABLE[p.dQ] * k + 8) // 16) for k in range(p.latent_count)]
+    assert p.levels == [dred_level(p.q0, p.dQ, p.qmax, k) for k in range(p.latent_count)]
     assert len(p.state) == 50 and len(p.latents) == p.latent_count and all(len(x) == 25 for x in p.latents)
     names = [n for n in FIELD_NAMES if n in p.fields]
     spans = [p.fields[n] for n in names]
@@ -70,10 +57,10 @@ def check_structure(p: DredPayload) -> None:
 
 @pytest.mark.shared
 @pytest.mark.parametrize("stream", STREAMS)
-def test_ground_truth_integers_round_trip(stats, stream):
+def test_ground_truth_integers_round_trip(stats, ground_truth, stream):
     """Every DRED libopus decoded in the vectors: encode its integers, decode them again, get the same integers."""
     n = 0
-    for rec in expected_records(stream):
+    for rec in ground_truth[stream][1]:
         want = rec["dred"]
         if want is None:
             continue
@@ -84,26 +71,13 @@ def test_ground_truth_integers_round_trip(stats, stream):
     assert n > 0
 
 
-def read_standalone(path: Path) -> list[tuple[int, int, bytes]]:
-    """(q0, nb_chunks, bytes) records of libopus's feature-decoder vector format."""
-    data, out, i = path.read_bytes(), [], 0
-    while i + 12 <= len(data):
-        q0, chunks, n = struct.unpack(">III", data[i:i + 12])
-        out.append((q0, chunks, data[i + 12:i + 12 + n]))
-        i += 12 + n
-    assert i == len(data)
-    return out
-
-
 @pytest.mark.shared
-def test_standalone_vectors(stats):
+def test_standalone_vectors(stats, ground_truth, standalone_dir):
     """libopus's standalone records: our encoder rewrites them byte for byte, and they hold S2's integers at q0."""
-    if not STANDALONE.exists():
-        pytest.skip(f"standalone vectors not found: {STANDALONE}")
-    s2 = [r["dred"] for r in expected_records("S2") if r["dred"] is not None]
-    records = read_standalone(STANDALONE)
+    s2 = [r["dred"] for r in ground_truth["S2"][1] if r["dred"] is not None]
+    records = read_standalone((standalone_dir / "vector_dred.bit").read_bytes())
     assert len(records) == 174
-    for q0, chunks, data in records:
+    for q0, chunks, data in ((r.q0, r.nb_chunks, r.data) for r in records):
         p = decode_dred_standalone(data, q0, chunks // 2, stats)
         assert p.latent_count == chunks // 2 and p.levels == [q0] * p.latent_count
         assert p.bits_total <= 8 * len(data)
@@ -304,6 +278,14 @@ def test_c_rejects_absurd_arguments(stats):
     assert lib.dc_dred_encode(p, cs, buf, 64, n_out) == lib.DC_DRED_ERR_VALUE
     assert lib.dc_dred_encode_standalone(p, cs, buf, 64, n_out) == lib.DC_DRED_ERR_VALUE
     assert lib.dc_dred_level(0, 8, 15, 0) == -1 and lib.dc_dred_level(0, 7, 15, 27) == -1
+
+
+def test_c_quantizer_schedule_equals_the_spec():
+    """The C core keeps its own schedule (it must decode alone); it is spec.dred's for every q0, dQ, qmax, k."""
+    differ = [(q0, dQ, qmax, k) for q0, dQ, qmax, k in itertools.product(range(16), range(8), range(16),
+                                                                          range(MAX_LATENTS + 1))
+              if lib.dc_dred_level(q0, dQ, qmax, k) != dred_level(q0, dQ, qmax, k)]
+    assert differ == []
 
 
 @pytest.mark.shared

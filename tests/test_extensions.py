@@ -1,4 +1,4 @@
-"""Padding extensions (spec/extensions.py) and the DRED envelope (spec/dred.py).
+"""Padding extensions (spec/elements.py, spec/extensions.py, spec/generator.py) and the DRED envelope (spec/dred.py).
 
 LIBOPUS_CASES re-expresses the worked cases of libopus 1.6.1 tests/test_opus_extensions.c
 as a table: the padding bytes (what libopus's generator writes, and the test's hand edits
@@ -29,6 +29,8 @@ from dredconf.spec import (
     parse_packet,
     plan_extensions,
 )
+from dredconf.spec.elements import LongLength
+from dredconf.spec.extensions import PaddingBuilder
 
 # Payload hex of the strings libopus's test uses
 A, B, C, D, E, F = "61", "62", "63", "64", "65", "66"
@@ -249,6 +251,14 @@ def test_generate_options():
 # --- raw elements: every form ----------------------------------------------------------
 
 
+def test_long_length_coding():
+    assert LongLength.build(0) == b"\x00"
+    assert LongLength.build(254) == b"\xfe"
+    assert LongLength.build(255) == b"\xff\x00"
+    assert LongLength.build(256) == b"\xff\x01"
+    assert LongLength.build(510) == b"\xff\xff\x00"
+
+
 @pytest.mark.parametrize("length", [0, 1, 254, 255, 256, 510])
 def test_long_lengths(length):
     payload = bytes(range(256)) * 2
@@ -391,6 +401,34 @@ def test_elements_round_trip(case):
     found = parse_extensions(build_elements(elements, nb_frames), nb_frames)
     assert found.error is None
     assert found.triples() == expected
+
+
+@settings(max_examples=300, deadline=None)
+@given(element_sequence())
+def test_one_writer_one_reader(case):
+    """The builder's account of what it coded is what the parser lists, offsets included; the parser's element
+    trace covers the padding byte for byte and builds it again."""
+    nb_frames, elements, _ = case
+    builder = PaddingBuilder(nb_frames)
+    coded = [e for el in elements for e in builder.add(el)]
+    found = parse_extensions(builder.data, nb_frames)
+    assert list(found) == coded
+    traced = found.elements()
+    assert [t.span.offset for t in traced] == [0, *(t.span.offset + t.span.length for t in traced)][:len(traced)]
+    assert sum(t.span.length for t in traced) == len(builder.data)
+    assert build_elements([t.element for t in traced], nb_frames) == builder.data
+
+
+@pytest.mark.parametrize("name,padding,nb_frames,expected,rule,offset", LIBOPUS_CASES + RULE_CASES,
+                         ids=[c[0] for c in LIBOPUS_CASES + RULE_CASES])
+def test_element_trace_stops_at_the_error(name, padding, nb_frames, expected, rule, offset):
+    data = bytes.fromhex(padding)
+    traced = parse_extensions(data, nb_frames).elements()
+    end = sum(t.span.length for t in traced)
+    assert [t.span.offset for t in traced] == [0, *(t.span.offset + t.span.length for t in traced)][:len(traced)]
+    # the failing element is not in the trace (an RTE's error lies at the repeated payload that fails)
+    assert end == (len(data) if rule is None else offset) or (rule.startswith("ext-rte-") and end < offset)
+    assert build_elements([t.element for t in traced], nb_frames) == data[:end]
 
 
 @settings(max_examples=300, deadline=None)

@@ -25,7 +25,7 @@ from dredconf.reference import rdovae as R
 from dredconf.reference._core import lib
 from dredconf.reference.model import load_model
 
-from conftest import ARITH_CASES, in_arith
+from tests.helpers.arith import ARITH_CASES, in_arith
 
 pytestmark = pytest.mark.shared
 ITEMS = ("slt_16k", "alsaA_16k")

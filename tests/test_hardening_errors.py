@@ -18,8 +18,16 @@ from pathlib import Path
 
 import pytest
 
+from dredconf.conformance.adapters import parse_decoder
+from dredconf.conformance.profile import Profile
+from dredconf.conformance.runner import CheckOptions, plan
 from dredconf.errors import DredconfError, ExtensionError, LimitError, ModelError, PacketError, StreamError
-from dredconf.vectors.sets import VectorSetError
+from dredconf.reference.model import fetch_model, load_model
+from dredconf.spec import parse_extensions, parse_packet, read_stream, write_stream
+from dredconf.spec.ogg import ogg_crc, parse_ogg_opus, write_ogg_opus
+from dredconf.spec.standalone import read_standalone
+from dredconf.vectors.sets import VectorSetError, load_vector_set
+from tests.helpers.shared import require, shared_dir
 
 ROOT = Path(__file__).resolve().parent.parent
 CATALOGUE = ROOT / "docs" / "ERRORS.md"
@@ -118,30 +126,22 @@ def test_every_rule_has_a_trigger():
 # ------------------------------------------------------------------ the triggers
 
 def _packet(data: bytes):
-    from dredconf.spec import parse_packet
-
     parse_packet(data)
 
 
 def _padding(padding: bytes, frames: int = 1):
-    from dredconf.spec import parse_extensions
-
     err = parse_extensions(padding, frames).error
     if err is not None:
         raise err
 
 
 def _stream(data: bytes):
-    from dredconf.spec import read_stream
-
     for r in read_stream(data):
         if isinstance(r, StreamError):
             raise r
 
 
 def _standalone(data: bytes):
-    from dredconf.vectors.standalone import read_standalone
-
     read_standalone(data)
 
 
@@ -157,8 +157,6 @@ def _ogg_pages(data: bytes) -> list[int]:
 
 def _ogg(edit=None, cut_pages: int | None = None):
     """A valid 3-page-plus Ogg Opus file, one page edited (CRC fixed) or cut after some pages, then parsed."""
-    from dredconf.vectors.ogg import ogg_crc, parse_ogg_opus, write_ogg_opus
-
     data = bytearray(write_ogg_opus([bytes([0xFC]) + bytes(300)] * 40, page_bytes=1000))
     pages = _ogg_pages(bytes(data))
     if cut_pages is not None:
@@ -187,14 +185,12 @@ def _granule(value: int):
     return fn
 
 
+def _model_source() -> Path:
+    return require((shared_dir() or Path("/nonexistent")) / "model" / "opus-1.6.1", "model directory")
+
+
 def _model(tmp_path: Path, edit=None, name: str = "dred_rdovae_stats_data.c", parts=("stats",), sums=False):
-    from dredconf.reference.model import load_model
-
-    from conftest import shared_dir
-
-    src = (shared_dir() or Path("/nonexistent")) / "model" / "opus-1.6.1"
-    if not src.is_dir():
-        pytest.skip("model directory not available")
+    src = _model_source()
     d = tmp_path / "model"
     d.mkdir()
     for f in ("dred_rdovae_constants.h", "dred_rdovae_stats_data.c", "dred_rdovae_stats_data.h",
@@ -208,8 +204,6 @@ def _model(tmp_path: Path, edit=None, name: str = "dred_rdovae_stats_data.c", pa
 
 
 def _model_fetch(tmp_path: Path):
-    from dredconf.reference.model import fetch_model
-
     fetch_model(f"file://{tmp_path}/no-such-model.tar.gz", tmp_path / "cache")
 
 
@@ -223,11 +217,6 @@ def _rdovae(tmp_path: Path):
 def _vector_set(t: Path, files: dict[str, bytes], *, select: str | None = None, packet: int | None = None,
                 profile: str | None = None):
     """A vector set of ``files`` in ``t``, loaded (and planned for a check when asked)."""
-    from dredconf.conformance.adapters import parse_decoder
-    from dredconf.conformance.profile import Profile
-    from dredconf.conformance.runner import CheckOptions, plan
-    from dredconf.vectors.sets import load_vector_set
-
     for name, data in files.items():
         (t / name).parent.mkdir(parents=True, exist_ok=True)
         (t / name).write_bytes(data)
@@ -238,23 +227,13 @@ def _vector_set(t: Path, files: dict[str, bytes], *, select: str | None = None, 
 
 
 def _one_packet() -> bytes:
-    from dredconf.spec import write_stream
-
     return write_stream([b"\x48\x00"])
 
 
 def _corpus_missing_file(t: Path):
-    from dredconf.vectors.generate import generate
-    from dredconf.vectors.sets import load_vector_set
+    from dredconf.vectors.generate import generate  # the generator loads the C core: not at import time
 
-    from conftest import shared_dir
-
-    src = (shared_dir() or Path("/nonexistent")) / "model" / "opus-1.6.1"
-    if not src.is_dir():
-        pytest.skip("model directory not available")
-    from dredconf.reference.model import load_model
-
-    generate(t, 1, load_model(src, parts=("stats",)), groups=["dred-envelope"])
+    generate(t, 1, load_model(_model_source(), parts=("stats",)), groups=["dred-envelope"])
     (t / "dred-envelope.bit").unlink()
     load_vector_set(t)
 
@@ -334,19 +313,11 @@ TRIGGERS = {
 
 
 def _model_missing(t: Path):
-    from dredconf.reference.model import load_model
-
     load_model(t / "no-such-model")
 
 
 def _model_file_missing(t: Path):
-    from dredconf.reference.model import load_model
-
-    from conftest import shared_dir
-
-    src = (shared_dir() or Path("/nonexistent")) / "model" / "opus-1.6.1"
-    if not src.is_dir():
-        pytest.skip("model directory not available")
+    src = _model_source()
     d = t / "model"
     d.mkdir()
     shutil.copy(src / "dred_rdovae_constants.h", d)
@@ -354,14 +325,10 @@ def _model_file_missing(t: Path):
 
 
 def _ogg_raw(data: bytes):
-    from dredconf.vectors.ogg import parse_ogg_opus
-
     parse_ogg_opus(data)
 
 
 def _ogg_crc():
-    from dredconf.vectors.ogg import parse_ogg_opus, write_ogg_opus
-
     data = bytearray(write_ogg_opus([b"\xfc\x00"] * 3))
     data[-1] ^= 1
     parse_ogg_opus(bytes(data))

@@ -12,6 +12,7 @@ import json
 import os
 import subprocess
 import sys
+import tarfile
 import textwrap
 import time
 from pathlib import Path
@@ -19,7 +20,9 @@ from types import SimpleNamespace
 
 import pytest
 
-from dredconf.errors import ExtensionError, LimitError
+from dredconf.conformance.adapters import CmdAdapter, Invocation, MAX_OUTPUT_BYTES
+from dredconf.errors import ExtensionError, LimitError, ModelError
+from dredconf.reference import model as M
 from dredconf.spec import build_packet, parse_extensions, parse_packet, read_stream, write_stream
 from dredconf.spec.extensions import MAX_EXTENSIONS
 from dredconf.spec.stream import MAX_RECORD_LENGTH
@@ -147,8 +150,6 @@ def test_100k_packet_stream_inspects_in_bounded_memory(tmp_path, ground_truth, m
 # ------------------------------------------------------------------ decoders under test
 
 def _invocation(tmp_path: Path, **kw):
-    from dredconf.conformance.adapters import Invocation
-
     stream = tmp_path / "s.bit"
     stream.write_bytes(write_stream([b"\x48\x00"]))
     work = tmp_path / "work"
@@ -171,8 +172,6 @@ def test_dut_writing_endless_output_is_stopped_at_the_cap(tmp_path, how):
     """A DUT writing without end (stdout, stderr or its output file; dying of SIGXFSZ, failing on EFBIG,
     or ignoring both) gets the verdict output-limit naming the cap, within the time limit, and no file
     grows past the cap (here 1 MiB; by default MAX_OUTPUT_BYTES, 128 MiB)."""
-    from dredconf.conformance.adapters import CmdAdapter
-
     inv = _invocation(tmp_path, timeout=20.0, max_output=DUT_CAP_TEST)
     run = CmdAdapter(ENDLESS[how]).run(inv)
     assert run.failure is not None and run.failure.kind == "output-limit", (run.failure, run.stderr[-500:])
@@ -183,8 +182,6 @@ def test_dut_writing_endless_output_is_stopped_at_the_cap(tmp_path, how):
 
 def test_default_output_cap_is_128_mib(tmp_path):
     """With the default cap the DUT is stopped at exactly 128 MiB."""
-    from dredconf.conformance.adapters import MAX_OUTPUT_BYTES, CmdAdapter
-
     assert MAX_OUTPUT_BYTES == 128 << 20
     inv = _invocation(tmp_path, timeout=60.0)
     run = CmdAdapter(ENDLESS["shell-stdout"]).run(inv)
@@ -194,8 +191,6 @@ def test_default_output_cap_is_128_mib(tmp_path):
 
 def test_dut_within_the_cap_is_judged_normally(tmp_path):
     """A DUT writing less than the cap is not stopped (its output is judged: here, not the decode JSON)."""
-    from dredconf.conformance.adapters import CmdAdapter
-
     inv = _invocation(tmp_path, timeout=20.0, max_output=DUT_CAP_TEST)
     run = CmdAdapter(f"{sys.executable} -c \"print('x' * 1000)\"").run(inv)
     assert run.failure is not None and run.failure.kind == "malformed"
@@ -203,8 +198,6 @@ def test_dut_within_the_cap_is_judged_normally(tmp_path):
 
 def test_dut_that_never_exits_is_stopped_at_the_timeout(tmp_path):
     """A DUT that never exits is killed at the time limit (here 2 s) with the verdict timeout."""
-    from dredconf.conformance.adapters import CmdAdapter
-
     inv = _invocation(tmp_path, timeout=2.0)
     run = CmdAdapter(f"{sys.executable} -c \"while True: pass\"").run(inv)
     assert run.failure.kind == "timeout" and "2 s" in run.failure.message
@@ -213,10 +206,6 @@ def test_dut_that_never_exits_is_stopped_at_the_timeout(tmp_path):
 
 def test_model_tarball_member_limit(tmp_path, model_dir, monkeypatch):
     """Tarball members over the member limit (64 MiB; here lowered to 1 kB) are not read: file missing."""
-    import tarfile
-
-    from dredconf.errors import ModelError
-    from dredconf.reference import model as M
 
     assert M._MAX_MEMBER == 64 << 20
     tb = tmp_path / "m.tar.gz"

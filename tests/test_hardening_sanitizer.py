@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from dredconf.reference.build_core import BASE_CFLAGS, SANITIZE_CFLAGS, make_builder
+from tests.fuzz import sanitizer
 
 
 def _flags(builder) -> tuple[list[str], list[str]]:
@@ -26,8 +27,6 @@ def test_sanitize_shorthand_adds_asan_and_ubsan(monkeypatch):
 
 
 def test_sanitized_module_is_separate_and_keyed_on_sources_and_flags(monkeypatch, tmp_path):
-    from fuzz import sanitizer
-
     monkeypatch.setenv("DREDCONF_SAN_DIR", str(tmp_path))
     d = sanitizer.cache_dir()
     assert d.parent == tmp_path and d.name.startswith("dredconf-san-")
@@ -37,8 +36,6 @@ def test_sanitized_module_is_separate_and_keyed_on_sources_and_flags(monkeypatch
 
 
 def test_install_refuses_without_the_runtime(monkeypatch):
-    from fuzz import sanitizer
-
     monkeypatch.setenv("LD_PRELOAD", "")
     with pytest.raises(RuntimeError, match="ASan runtime"):
         sanitizer.install()

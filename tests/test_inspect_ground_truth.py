@@ -9,7 +9,7 @@ from click.testing import CliRunner
 from dredconf.cli import main
 from dredconf.reference.decoder import ReferenceDecoder
 
-from conftest import STREAMS
+from tests.helpers.shared import STREAMS
 
 
 def _strip_features(rec: dict) -> dict:

@@ -9,7 +9,8 @@ import pytest
 from click.testing import CliRunner
 
 from dredconf.cli import main
-from dredconf.spec import write_stream
+from dredconf.spec import read_stream, write_stream
+from dredconf.spec.ogg import write_ogg_opus
 
 GOOD = bytes([0x48, 0xAA, 0xBB])  # code 0, one 2-byte SILK frame
 ONE_LINE = re.compile(r"^error: packet (\d+), byte (\d+): .+ \[[\w.-]+\]$")
@@ -83,9 +84,6 @@ def test_hex_packet(model_dir):
 
 
 def test_ogg_opus_file_is_inspected_packet_by_packet(tmp_path, model_dir, vectors_dir):
-    from dredconf.spec import read_stream
-    from dredconf.vectors.ogg import write_ogg_opus
-
     packets = [r.packet for r in read_stream((vectors_dir / "S3.bit").read_bytes())]
     f = tmp_path / "s3.opus"
     f.write_bytes(write_ogg_opus(packets))

@@ -1,17 +1,13 @@
 """Laplace-p0 coding (libopus ec_laplace_{en,de}code_p0) with the model's real tables at every level."""
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from conftest import shared_dir
 from dredconf.reference._core import lib
 from dredconf.reference.payload import RangeDecoder, RangeEncoder
 
-SHARED = shared_dir() or Path("../shared")
 
 # Known answer, computed with libopus 1.6.1's celt/laplace.c and entenc.c (a scratch harness, not in the repo):
 # (value, p0, decay) coded in order, then the buffer cut to ceil(tell/8) bytes.

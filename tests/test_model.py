@@ -19,13 +19,14 @@ import pytest
 from dredconf.errors import ModelError
 from dredconf.reference import model as M
 from dredconf.reference.carray import CParseError, eval_int, parse_defines
+from tests.helpers.shared import ROOT, shared_dir
 
-SHARED = (Path(__file__).resolve().parents[1] / ".." / "shared" / "model" / "opus-1.6.1").resolve()
-_skip = pytest.mark.skipif(not (SHARED / M.DEC_C).is_file(), reason="../shared model not available")
+SHARED = ((shared_dir() or ROOT.parent / "shared") / "model" / "opus-1.6.1").resolve()
 
 
 def needs_shared(f):
-    return pytest.mark.shared(_skip(f))
+    """The test reads SHARED: the conftest fixture skips it, or fails it in CI, when the model is missing."""
+    return pytest.mark.shared(pytest.mark.usefixtures("model_dir")(f))
 
 
 FILES = (*M.MODEL_FILES, M.SUMS)
@@ -39,17 +40,13 @@ def isolated(monkeypatch, tmp_path):
 
 
 @pytest.fixture(scope="module")
-def shared_model():
-    if not (SHARED / M.DEC_C).is_file():
-        pytest.skip("../shared model not available")
+def shared_model(model_dir):
     return M.load_model(SHARED)
 
 
 @pytest.fixture
-def copy(tmp_path) -> Path:
+def copy(tmp_path, model_dir) -> Path:
     """A writable copy of the model files in tmp_path."""
-    if not (SHARED / M.DEC_C).is_file():
-        pytest.skip("../shared model not available")
     d = tmp_path / "model"
     d.mkdir()
     for name in FILES:

@@ -14,8 +14,7 @@ import pytest
 
 from dredconf.reference._core import ffi, lib
 from dredconf.reference.carray import parse_arrays, parse_defines, parse_init
-
-from libopus_vec import q8
+from tests.helpers.libopus_vec import q8
 
 F32 = np.float32
 

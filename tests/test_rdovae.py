@@ -25,9 +25,8 @@ import pytest
 from dredconf.errors import ModelError
 from dredconf.reference import rdovae as R
 from dredconf.reference._core import ffi, lib
-
-from conftest import STREAMS
-from libopus_vec import q8, sigmoid_f32, tanh_f32
+from tests.helpers.shared import STREAMS
+from tests.helpers.libopus_vec import q8, sigmoid_f32, tanh_f32
 
 F32 = np.float32
 U32 = np.uint32

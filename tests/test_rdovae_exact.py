@@ -28,9 +28,10 @@ from dredconf.reference import payload as P
 from dredconf.reference import rdovae as R
 from dredconf.reference._core import lib
 from dredconf.reference.decoder import ReferenceDecoder
-from dredconf.vectors.standalone import decode_record, read_standalone
-
-from conftest import ARITH_CASES, EDGE_STREAMS, STREAMS, in_arith
+from dredconf.spec.standalone import read_standalone
+from dredconf.vectors.standalone import decode_record
+from tests.helpers.arith import ARITH_CASES, in_arith
+from tests.helpers.shared import EDGE_STREAMS, STREAMS
 
 pytestmark = pytest.mark.shared
 F32 = np.float32

@@ -9,11 +9,20 @@ from __future__ import annotations
 import json
 import shutil
 import time
+import tracemalloc
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner
 
+from dredconf.cli import main
 from dredconf.errors import DredconfError, LimitError, ModelError
+from dredconf.reference.carray import parse_defines
+from dredconf.reference.decoder import ReferenceDecoder
+from dredconf.reference.model import load_model
+from dredconf.spec import parse_extensions, write_stream
+from dredconf.spec.extensions import MAX_EXTENSIONS
+from dredconf.vectors.manifest import ManifestError, load_manifest
 
 MODEL_FILES = ("dred_rdovae_constants.h", "dred_rdovae_stats_data.c", "dred_rdovae_stats_data.h",
                "dred_rdovae_dec_data.c", "dred_rdovae_dec_data.h")
@@ -30,8 +39,6 @@ def model_copy(tmp_path, model_dir):
 
 
 def _load(d: Path, parts=("stats", "decoder")):
-    from dredconf.reference.model import load_model
-
     return load_model(d, parts=parts)
 
 
@@ -62,8 +69,6 @@ def test_model_define_values_stay_64_bit():
     """Review of the same evaluator: each define may use the earlier ones, so A1 = A0*A0, A2 = A1*A1, ...
     doubled the digits per line (22 lines: 33 MB and a second; 30: out of memory). Values past 64 bits
     are now not integer constants."""
-    from dredconf.reference.carray import parse_defines
-
     text = "#define A0 (1<<62)\n" + "".join(f"#define A{i + 1} A{i}*A{i}\n" for i in range(40))
     t = time.perf_counter()
     d = parse_defines(text)
@@ -108,9 +113,6 @@ def test_repeat_amplification_is_bounded():
     These Extensions repeats zero-length extensions for every later frame without consuming bytes, so
     20 kB of padding in a 48-frame packet listed 960000 extensions (10 s, 200 MB); 1 MB would have been
     47 million. Listing now stops at MAX_EXTENSIONS with limit-extensions, the ones before kept."""
-    from dredconf.spec import parse_extensions
-    from dredconf.spec.extensions import MAX_EXTENSIONS
-
     t = time.perf_counter()
     found = parse_extensions((b"\x06" * 100 + b"\x05") * 200, 48)
     assert time.perf_counter() - t < 2.0
@@ -124,8 +126,6 @@ def test_no_op_runs_cost_no_loop_per_byte(padding):
     """Resource review: 1 MB of elements that change nothing (0x05, an RTE of an empty group, looped over
     the 47 later frames for each byte) took 12 s; 0x01 and 0x03 0x00 runs 2-16 s. Each run is now
     skipped in one step: well under a second, same result (nothing listed, no error)."""
-    from dredconf.spec import parse_extensions
-
     t = time.perf_counter()
     found = parse_extensions(padding, 48)
     assert time.perf_counter() - t < 1.0
@@ -135,9 +135,6 @@ def test_no_op_runs_cost_no_loop_per_byte(padding):
 def test_no_op_skipping_takes_no_memory_per_byte():
     """tests/test_hardening_limits.py measurement of the skip above: the regex `(?:\\x01|\\x03\\x00)*`
     kept a backtracking mark per repetition, 114 MB to skip 1 MB of 0x01. Possessive now: no growth."""
-    import tracemalloc
-
-    from dredconf.spec import parse_extensions
 
     tracemalloc.start()
     try:
@@ -151,8 +148,6 @@ def test_no_op_skipping_takes_no_memory_per_byte():
 def test_no_op_skipping_keeps_the_repeat_group():
     """The no-op skip must not change meaning: 0x05 repeats a non-empty group even after no-op runs,
     and 0x03 0x00 keeps the group as libopus does."""
-    from dredconf.spec import parse_extensions
-
     found = parse_extensions(b"\x06\x01\x01\x03\x00\x05", 3)
     assert [(e.frame, e.id, e.repeated) for e in found] == [(0, 3, False), (1, 3, True), (2, 3, True)]
     found = parse_extensions(b"\x05\x05\x06\x05", 2)
@@ -164,9 +159,6 @@ def test_no_op_skipping_keeps_the_repeat_group():
 def test_text_view_shows_the_rule_of_an_extension_error(model_dir):
     """fuzz target inspect_cli: the text view printed the extension error through rich markup, which
     took its "[ext-long-length-past-end]" for a style tag and dropped it; the rule was not shown."""
-    from click.testing import CliRunner
-
-    from dredconf.cli import main
 
     r = CliRunner().invoke(main, ["inspect", "--model", str(model_dir), "--hex", "4b41040000fd050102"])
     assert "extension error:" in r.stdout
@@ -177,11 +169,6 @@ def test_inspect_output_is_streamed(tmp_path, model_dir):
     """Resource review: inspect/decode built every packet's result (and for --json the whole document)
     before printing: 10^5 packets took 2 GB and 57 s. Results are now printed as they are decoded, the
     JSON record by record, byte-identical (tests/test_hardening_limits.py measures the 10^5 case)."""
-    from click.testing import CliRunner
-
-    from dredconf.cli import main
-    from dredconf.reference.decoder import ReferenceDecoder
-    from dredconf.spec import write_stream
 
     packets = [bytes([0x4B, 0x41, 0x05, 0xAA, 0xFC, 0x03, 0x44, 0x0C, 0x77])] * 3 + [b"\x48\xaa"]
     f = tmp_path / "s.bit"
@@ -200,8 +187,6 @@ def test_manifest_unhashable_values_are_manifest_errors(tmp_path, where):
     """fuzz target manifest (atheris, 24 crash files in 120 s): `v.get("result") in RESULTS`,
     `f in flags` and `v.get("stream") in stream_paths` raise TypeError (unhashable) when the manifest
     holds a list or an object there, instead of ManifestError. Fixed: values are type-checked first."""
-    from dredconf.vectors.manifest import ManifestError, load_manifest
-
     vector = {"id": "v", "comment": "c", "flags": [], "result": "valid", "stream": "a.bit", "packet": 0}
     vector[where] = [["x"]] if where == "flags" else ["x"]
     m = {"schema": "dredconf-vectors/1", "generator": {"name": "g", "version": "1"}, "seed": 1,

@@ -3,20 +3,14 @@ itself reports (../shared/vectors/libopus-1.6.1/*.expected.json.gz): framing, ex
 extension error, DRED presence and frame offset."""
 from __future__ import annotations
 
-import gzip
-import json
-from pathlib import Path
-
 import pytest
 
 from dredconf.spec import find_dred, parse_extensions, parse_packet, read_stream
+from tests.helpers.shared import STREAMS
 
-VECTORS = Path(__file__).resolve().parents[1].parent / "shared" / "vectors" / "libopus-1.6.1"
-STREAMS = ["S1", "S2", "S3", "SYN"]
 PACKETS = {"S1": 524, "S2": 524, "S3": 73, "SYN": 120}  # 1,241 in all
 
-pytestmark = [pytest.mark.shared,
-              pytest.mark.skipif(not VECTORS.is_dir(), reason=f"{VECTORS} not available")]
+pytestmark = pytest.mark.shared
 
 
 def spec_view(index: int, packet: bytes) -> dict:
@@ -39,10 +33,8 @@ def expected_view(record: dict) -> dict:
 
 
 @pytest.mark.parametrize("stream", STREAMS)
-def test_stream_matches_libopus(stream):
-    data = (VECTORS / f"{stream}.bit").read_bytes()
-    with gzip.open(VECTORS / f"{stream}.expected.json.gz") as f:
-        expected = json.load(f)["packets"]
+def test_stream_matches_libopus(ground_truth, stream):
+    data, expected = ground_truth[stream]
     records = list(read_stream(data))
     assert all(not isinstance(r, Exception) for r in records)
     assert len(records) == len(expected) == PACKETS[stream]

@@ -7,14 +7,13 @@ from click.testing import CliRunner
 
 from dredconf.cli import main
 from dredconf.vectors.coverage import REQUIRED, compute_coverage
-
-from test_vectors_common import generated, stats_model
+from dredconf.vectors.generate import generate
+from tests.helpers.corpus import generated, stats_model
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "COVERAGE.md"
 
 
-def test_no_empty_cell(tmp_path_factory, model_dir):
-    corpus = generated(tmp_path_factory.getbasetemp(), model_dir, 1)
+def test_no_empty_cell(corpus, model_dir):
     table = compute_coverage(corpus, stats_model(model_dir))
     assert table.empty_cells() == []
     assert table.vectors > 700
@@ -27,7 +26,6 @@ def test_no_empty_cell(tmp_path_factory, model_dir):
 
 def test_coverage_counts_what_is_decoded_not_intended(tmp_path, model_dir):
     # a corpus of only the malformed group: no DRED classes, the error classes present
-    from dredconf.vectors.generate import generate
 
     generate(tmp_path / "m", 1, stats_model(model_dir), groups=["ext-malformed"])
     table = compute_coverage(tmp_path / "m", stats_model(model_dir))
@@ -36,8 +34,7 @@ def test_coverage_counts_what_is_decoded_not_intended(tmp_path, model_dir):
     assert "dred.q0: 0" in table.empty_cells()
 
 
-def test_cli_and_doc_are_current(tmp_path_factory, model_dir):
-    corpus = generated(tmp_path_factory.getbasetemp(), model_dir, 1)
+def test_cli_and_doc_are_current(corpus, model_dir):
     r = CliRunner().invoke(main, ["vectors", "coverage", "--strict", "--model", str(model_dir), str(corpus)])
     assert r.exit_code == 0, r.output
     assert r.stdout.startswith("# Corpus coverage (seed 1")

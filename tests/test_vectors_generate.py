@@ -9,17 +9,16 @@ import pytest
 from click.testing import CliRunner
 
 from dredconf.cli import main
+from dredconf.spec.stream import MAX_RECORD_LENGTH
+from dredconf.vectors import generate as gen
+from dredconf.vectors.expectations import GenerationError
+from dredconf.vectors.groups import GROUPS
 from dredconf.vectors.flags import FLAGS
+from dredconf.vectors.sets import load_vector_set
 from dredconf.vectors.manifest import (
     MANIFEST_NAME, ManifestError, load_manifest, validate_manifest, verify_corpus,
 )
-
-from test_vectors_common import generated, stats_model
-
-
-@pytest.fixture(scope="session")
-def corpus(tmp_path_factory, model_dir) -> Path:
-    return generated(tmp_path_factory.getbasetemp(), model_dir, 1)
+from tests.helpers.corpus import generated, stats_model
 
 
 def _files(d: Path) -> dict[str, bytes]:
@@ -67,13 +66,15 @@ def test_manifest_contents(corpus, model_dir):
             "dred-latents-27-coded", "dred-bits-left-7", "dred-ends-mid-latent-0", "dred-minimum-payload-q0-00",
             "dred-magnitude-latent-p1000", "dred-second-same-frame", "dred-second-later-frame", "dred-version-011",
             "dred-no-prefix", "ext-long-length-510", "ext-separator-03-n0", "ext-repeat-libopus-13",
-            "ext-libopus-rte-no-room-for-shorts"]
+            "ext-libopus-rte-no-room-for-shorts", "dred-large-001001", "dred-large-065536-l1", "dred-large-largest",
+            "dred-then-repeat-no-room-for-shorts"]
     assert not [i for i in must if i not in ids]
-
-
-def test_every_vector_decodes_to_its_expectation(corpus, model_dir):
-    rep = verify_corpus(corpus, decode=True, model=stats_model(model_dir))
-    assert rep.ok, rep.lines()[:10]
+    # DRED payloads over 1,000 bytes, up to the largest a packet allows; a DRED kept before every extension error
+    large = [v for v in m["vectors"] if "DredLargePayload" in v["flags"]]
+    assert min(v["expected"]["extensions"][0]["length"] for v in large) == 1001
+    assert max(v["expected"]["length"] for v in large) == MAX_RECORD_LENGTH
+    kept = [v for v in m["vectors"] if v["stream"] == "dred-errors.bit"]
+    assert all(v["result"] == "invalid" and v["expected"]["dred"] is not None for v in kept)
 
 
 def test_inspect_json_on_a_stream(corpus, model_dir):
@@ -138,17 +139,14 @@ def test_manifest_validation_rejects_bad_manifests(corpus):
 
 
 def test_generation_aborts_when_the_reference_disagrees(model_dir, monkeypatch, tmp_path):
-    from dredconf.vectors import corpus as corpus_mod
-    from dredconf.vectors import generate as gen
-
-    real = corpus_mod.GROUPS["ext-malformed"]
+    real = GROUPS["ext-malformed"]
 
     def lying(c):
         real(c)
         c.groups["ext-malformed"][0].expected["extensions"] = []
 
-    monkeypatch.setitem(corpus_mod.GROUPS, "ext-malformed", lying)
-    with pytest.raises(gen.GenerationError, match="ext-bad-separator-02-past-end"):
+    monkeypatch.setitem(GROUPS, "ext-malformed", lying)
+    with pytest.raises(GenerationError, match="ext-bad-separator-02-past-end"):
         gen.generate(tmp_path / "out", 1, stats_model(model_dir), groups=["ext-malformed"])
     assert not (tmp_path / "out").exists()
 
@@ -166,23 +164,17 @@ def test_cli_generate_list_and_groups(tmp_path, model_dir):
 
 
 def test_runner_consumes_the_corpus(corpus, model_dir):
-    from dredconf.vectors.sets import load_vector_set
-
     vs = load_vector_set(corpus)
     m = load_manifest(corpus)
     assert [v.name for v in vs.vectors] == [s["name"] for s in m["streams"]]
     first = vs.vectors[0]
     assert list(first.records) == [v["expected"] for v in m["vectors"] if v["stream"] == first.input.name]
     assert "dredconf vectors" in first.source
-    r = CliRunner().invoke(main, ["check", "--decoder", "reference", "--vectors", str(corpus),
-                                  "--vector", "ext-repeat", "--vector", "dred-envelope", "--model", str(model_dir)])
-    assert r.exit_code == 0, r.output
-    from dredconf.conformance.mutants import MUTANTS
-
-    if "rte-repeats-keep-frame" in MUTANTS:  # a decoder that gets Repeat These Extensions wrong fails here
-        r = CliRunner().invoke(main, ["check", "--decoder", "mutant:rte-repeats-keep-frame", "--vectors",
-                                      str(corpus), "--vector", "ext-repeat", "--model", str(model_dir)])
-        assert r.exit_code == 1, r.output
+    # a decoder that gets Repeat These Extensions wrong fails here, on the repeated extension's frame
+    r = CliRunner().invoke(main, ["check", "--decoder", "mutant:rte-repeats-keep-frame", "--vectors",
+                                  str(corpus), "--vector", "ext-repeat", "--model", str(model_dir)])
+    assert r.exit_code == 1, r.output
+    assert "ext-repeat-libopus-03" in r.output and "extensions[1].frame" in r.output, r.output
 
 
 def test_flag_vocabulary_documented_and_used(corpus):

@@ -4,9 +4,9 @@ from __future__ import annotations
 import pytest
 
 from dredconf.spec import build_extensions, parse_extensions
-from dredconf.vectors.corpus import apply_elements
-from dredconf.vectors.padding import PaddingError, PaddingWriter, long_length_bytes
-from dredconf.spec.extensions import plan_extensions
+from dredconf.spec.elements import ExtensionElement, RepeatTheseExtensions
+from dredconf.spec.generator import plan_extensions
+from dredconf.vectors.padding import PaddingError, PaddingWriter
 
 # libopus 1.6.1 opus_packet_extensions_generate(..., nb_frames=3, pad=0) on the first n extensions of
 # tests/test_opus_extensions.c test_extensions_repeating()'s list (bytes as libopus writes them).
@@ -42,11 +42,12 @@ def test_writer_matches_libopus_generator(n):
     assert build_extensions(_libopus_order(n), 3) == want
     # ... and the writer, driven by its plan, writes them too and accounts every extension
     w = PaddingWriter(3)
-    apply_elements(w, plan_extensions(_libopus_order(n), 3))
+    for el in plan_extensions(_libopus_order(n), 3):
+        w.add(el)
     assert w.bytes() == want
     parsed = parse_extensions(want, 3)
     assert parsed.error is None
-    assert [(e.id, e.frame, len(e.data)) for e in parsed] == [(e.id, e.frame, len(e.payload)) for e in w.extensions]
+    assert [(e.id, e.frame, len(e.data)) for e in parsed] == [(e.id, e.frame, len(e.data)) for e in w.extensions]
 
 
 def test_libopus_generate_success_layout():
@@ -56,14 +57,6 @@ def test_libopus_generate_success_layout():
     assert w.records() == [{"id": 3, "frame": 0, "length": 1}, {"id": 33, "frame": 1, "length": 8},
                            {"id": 4, "frame": 4, "length": 0}, {"id": 32, "frame": 10, "length": 4}]
     assert w.ended and not w.error
-
-
-def test_long_length_coding():
-    assert long_length_bytes(0) == b"\x00"
-    assert long_length_bytes(254) == b"\xfe"
-    assert long_length_bytes(255) == b"\xff\x00"
-    assert long_length_bytes(256) == b"\xff\x01"
-    assert long_length_bytes(510) == b"\xff\xff\x00"
 
 
 def test_writer_accounts_errors_and_ends():
@@ -79,3 +72,18 @@ def test_writer_accounts_errors_and_ends():
         PaddingWriter(3).short(3, b"a").rte(1, [[b"b"]])  # 2 later frames need 2 payload lists
     w = PaddingWriter(3).sep_n(0).short(3, b"a").rte(0, [[b"b"], [b"c"]])
     assert not w.ended and w.frame == 1 and "RteL0SkipsSeparator" in w.flags
+
+
+def test_cut_elements_account_what_a_decoder_lists_before_failing():
+    # an L = 1 RTE repeating two short extensions, cut after the first repeat: that one is listed
+    w = PaddingWriter(3).short(3, b"a").short(4, b"b").cut(RepeatTheseExtensions(1, ((b"a", b"x"), (b"x", b"x"))), 2)
+    assert w.error and w.bytes().hex() == "0761" "0962" "0561"
+    assert w.records()[-1] == {"id": 3, "frame": 1, "length": 1}
+    found = parse_extensions(w.bytes(), 3)
+    assert [(e.id, e.frame, e.length) for e in found] == [(r["id"], r["frame"], r["length"]) for r in w.records()]
+    assert found.error.rule == "ext-rte-short-payload-missing"
+    # a long extension cut inside its length bytes lists nothing more
+    w = PaddingWriter(1).short(3).cut(ExtensionElement(50, bytes(3 * 255)), 4)
+    assert w.bytes().hex() == "06" "65ffffff" and w.records() == [{"id": 3, "frame": 0, "length": 0}]
+    with pytest.raises(PaddingError):
+        w.raw(b"")  # nothing follows a cut: the padding ends inside it

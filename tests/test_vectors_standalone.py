@@ -9,20 +9,15 @@ from click.testing import CliRunner
 
 from dredconf.cli import main
 from dredconf.errors import StreamError
-from dredconf.vectors.standalone import (
-    StandaloneRecord, check_record, decode_record, encode_record, export_standalone, read_standalone,
-    write_standalone,
-)
-
-from test_vectors_common import generated, stats_model
+from dredconf.reference.model import load_model
+from dredconf.spec.standalone import StandaloneRecord, check_record, read_standalone, write_standalone
+from dredconf.vectors.standalone import decode_record, encode_record, export_standalone
+from tests.helpers.corpus import stats_model
 
 
 @pytest.fixture(scope="session")
-def shared_standalone(shared):
-    p = shared / "vectors" / "libopus-1.6.1-standalone" / "vector_dred.bit"
-    if not p.is_file():
-        pytest.skip(f"{p} not available")
-    return p
+def shared_standalone(standalone_dir):
+    return standalone_dir / "vector_dred.bit"
 
 
 def test_shared_file_parses(shared_standalone, model_dir):
@@ -70,8 +65,7 @@ def test_round_trip_and_framing_errors(model_dir):
     assert check_record(StandaloneRecord(1, 52, b""))  # libopus's tool holds 50 chunks
 
 
-def test_export_from_corpus(tmp_path_factory, model_dir, tmp_path):
-    corpus = generated(tmp_path_factory.getbasetemp(), model_dir, 1)
+def test_export_from_corpus(corpus, model_dir, tmp_path):
     out = tmp_path / "vector_dred.bit"
     r = CliRunner().invoke(main, ["vectors", "export-standalone", str(corpus), str(out), "--model", str(model_dir)])
     assert r.exit_code == 0, r.output
@@ -93,10 +87,7 @@ def test_export_from_corpus(tmp_path_factory, model_dir, tmp_path):
         assert s["latents"] == d["latents"] and s["state"] == d["state"]
 
 
-def test_export_features_layout(tmp_path_factory, model_dir, tmp_path):
-    from dredconf.reference.model import load_model
-
-    corpus = generated(tmp_path_factory.getbasetemp(), model_dir, 1)
+def test_export_features_layout(corpus, model_dir, tmp_path):
     out = tmp_path / "v.bit"
     info = export_standalone(corpus, out, model=load_model(model_dir, parts=("stats", "decoder")), features=True)
     feats = np.frombuffer((tmp_path / "v_dec.f32").read_bytes(), "<f4")

@@ -16,6 +16,7 @@ import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
+from dredconf import __version__
 from dredconf.conformance.adapters import CmdAdapter, Invocation
 from dredconf.conformance.audio_metric import AudioThresholds
 from dredconf.vectors.sets import (
@@ -31,8 +32,6 @@ class CaptureError(ValueError):
 def capture(template: str, streams: Path, losses: Path, out: Path, *, thresholds: AudioThresholds = AudioThresholds(),
             timeout: float = 600.0) -> dict:
     """Run ``template`` on every stream with a loss pattern and write the integration set; returns capture.json."""
-    from dredconf import __version__
-
     adapter = CmdAdapter(template)
     adapter.preflight()
     adapter.check_kinds({INTEGRATION})

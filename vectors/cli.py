@@ -1,4 +1,7 @@
-"""``dredconf vectors ...``: generate, verify, cover, list and convert the corpus."""
+"""``dredconf vectors ...``: generate, verify, cover, list and convert the corpus.
+
+The commands that generate, decode or cover import the generator, the reference (its C core) and numpy when
+they run, so that ``dredconf`` itself starts without them."""
 from __future__ import annotations
 
 import json
@@ -9,7 +12,14 @@ from pathlib import Path
 
 import click
 
-from dredconf.errors import DredconfError
+from dredconf.errors import DredconfError, StreamError
+from dredconf.spec import read_stream, write_stream
+from dredconf.spec.ogg import parse_ogg_opus, write_ogg_opus
+from dredconf.spec.standalone import check_record, read_standalone
+
+from .losses import gilbert_elliott, loss_text
+from .manifest import MANIFEST_NAME, ManifestError, load_manifest, verify_corpus
+from .sets import VectorSetError, counted, load_vector_set
 
 MODEL_HELP = "Model directory or opus_data-*.tar.gz (else $DREDCONF_MODEL, the user cache, ../shared/model/opus-1.6.1)."
 
@@ -34,7 +44,8 @@ def generate(out, seed, model, ogg, groups, repeat):
     """Write the corpus for SEED into OUT: GROUP.bit streams (libopus test-tool format) and manifest.json."""
     from dredconf.reference.model import load_model
 
-    from .generate import GenerationError, generate as gen
+    from .expectations import GenerationError
+    from .generate import generate as gen
 
     try:
         m = load_model(model, parts=("stats",))
@@ -66,9 +77,6 @@ def verify(path, decode, model):
 
     Exit status: 0 when it verifies, 1 when it does not.
     """
-    from .manifest import MANIFEST_NAME, verify_corpus
-    from .sets import VectorSetError, counted, load_vector_set
-
     root = Path(path)
     if root.is_dir() and (root / MANIFEST_NAME).is_file():
         try:
@@ -100,7 +108,6 @@ def verify(path, decode, model):
 def coverage(directory, model, output, strict):
     """Print (markdown) each syntax element and value class with the number of vectors exercising it."""
     from .coverage import compute_coverage
-    from .manifest import ManifestError, load_manifest
 
     try:
         m = load_manifest(directory)
@@ -129,8 +136,6 @@ def coverage(directory, model, output, strict):
 def losses(packets, seed, rate, burst, output):
     """Write a seeded Gilbert-Elliott loss pattern for PACKETS packets in opus_demo's -lossfile format (one 0/1 per
     packet; the first and the last are never lost)."""
-    from .losses import gilbert_elliott, loss_text
-
     try:
         flags = gilbert_elliott(packets, seed=seed, rate=rate, burst=burst)
     except ValueError as e:
@@ -157,6 +162,7 @@ def losses(packets, seed, rate, burst, output):
 def capture(out, decoder, streams, losses_dir, thresholds):
     """Record an integration set: run a trusted decoder on every stream with a loss pattern and keep its output as
     the expectation, with a SHA256SUMS and capture.json (hashes, decoder, its reported version, thresholds)."""
+    # the capture runs a decoder through the conformance adapters: loaded only for this command
     from dredconf.conformance.adapters import AdapterError
     from dredconf.conformance.audio_metric import AudioThresholds
 
@@ -180,8 +186,6 @@ def capture(out, decoder, streams, losses_dir, thresholds):
 @click.option("--result", type=click.Choice(["valid", "invalid", "acceptable"]), help="Only this result.")
 def list_vectors(directory, flags, result):
     """List vector ids (stream, packet, result, comment)."""
-    from .manifest import ManifestError, load_manifest
-
     try:
         m = load_manifest(directory)
     except ManifestError as e:
@@ -217,7 +221,7 @@ def export_standalone_cmd(directory, out, features, model):
 @click.option("--model", help=MODEL_HELP)
 def read_standalone_cmd(file, as_json, model):
     """Show the records of a libopus standalone feature-decoder file (e.g. vector_dred.bit)."""
-    from .standalone import check_record, decode_record, read_standalone
+    from .standalone import decode_record
 
     try:
         records = read_standalone(Path(file).read_bytes())
@@ -247,11 +251,6 @@ def read_standalone_cmd(file, as_json, model):
 @click.option("--channels", type=click.IntRange(1, 2), default=1, show_default=True)
 def to_ogg(stream, out, channels):
     """Wrap a libopus test-tool stream's packets in Ogg Opus (RFC 7845)."""
-    from dredconf.errors import StreamError
-    from dredconf.spec import read_stream
-
-    from .ogg import write_ogg_opus
-
     packets = []
     for rec in read_stream(Path(stream).read_bytes()):
         if isinstance(rec, StreamError):
@@ -266,10 +265,6 @@ def to_ogg(stream, out, channels):
 @click.argument("out", type=click.Path(dir_okay=False))
 def from_ogg(opus_file, out):
     """Extract an Ogg Opus file's packets into a libopus test-tool stream (final range 0)."""
-    from dredconf.spec import write_stream
-
-    from .ogg import parse_ogg_opus
-
     try:
         s = parse_ogg_opus(Path(opus_file).read_bytes())
     except DredconfError as e:

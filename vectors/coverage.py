@@ -1,12 +1,11 @@
 """``dredconf vectors coverage``: which syntax elements and value classes a corpus exercises.
 
 Computed from the corpus itself: every stream is decoded with the reference
-decoder (framing by ``spec.parse_packet``, extensions by
-``spec.parse_extensions``, the DRED payload by the C core) and each packet is
+decoder (framing by ``spec.parse_packet``, with the length fields it read;
+extensions by ``spec.parse_extensions``, with the trace of every padding
+element it went through; the DRED payload by the C core) and each packet is
 classified from what was decoded, not from what the generator meant to
-write. The padding elements that produce no extension (0x01, 0x00, 0x02,
-0x03 n, the RTE byte) are read from the bytes between the extensions the
-parser reports. Only the ``result`` rows come from the manifest.
+write. Only the ``result`` rows come from the manifest.
 
 Every element has a fixed list of required classes; the table lists each
 with its count of vectors (0 is an empty cell, a hole in the corpus).
@@ -18,8 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dredconf.errors import StreamError
+from dredconf.reference.decoder import ReferenceDecoder
 from dredconf.spec import DRED_EXPERIMENTAL_PREFIX, DRED_EXTENSION_ID, read_stream
-from dredconf.spec.dred import DQ_TABLE
+from dredconf.spec.dred import is_dred, uncapped_level
+from dredconf.spec.elements import REPEAT_ID, FrameSeparator, PaddingByte, PaddingRest, RawBytes, RepeatTheseExtensions
 
 from .manifest import load_manifest
 
@@ -51,8 +52,9 @@ def _required() -> "OrderedDict[str, list[str]]":
     r["dred.locate"] = ["found", "other version ignored", "no 'D' ignored", "2 bytes or less ignored",
                         "second on the same frame", "second on a later frame", "found through RTE",
                         "found on frame > 0", "found before an extension error", "first in bitstream, later frame"]
+    r["dred.kept before ext.error"] = [rule for rule in r["ext.error"]]
     r["dred.extension coding"] = ["L=1", "L=0", "repeated"]
-    r["dred.payload bytes"] = ["1", "2-254", "255+"]
+    r["dred.payload bytes"] = ["1", "2-254", "255-1000", "1001-65535", "65536+"]
     r["dred.q0"] = [str(i) for i in range(16)]
     r["dred.dQ"] = [str(i) for i in range(8)]
     r["dred.qmax"] = ["implicit (q0 >= 14)", "implicit (dQ = 0)", "coded: 15"] + [f"coded: {q}" for q in range(1, 15)]
@@ -105,130 +107,100 @@ class CoverageTable:
         return "\n".join(lines) + "\n"
 
 
-def _padding_elements(pad: bytes, exts, error) -> set[str]:
-    """Classes of the padding elements that produce no extension, read between the reported extensions."""
-    covered = bytearray(len(pad))
-    for e in exts:
-        for i in range(e.header_offset, e.offset + e.length):
-            covered[i] = 1
-    stop = len(pad) if error is None or error.offset is None else error.offset
-    out = set()
-    i = 0
-    while i < stop:
-        if covered[i]:
-            i += 1
-            continue
-        b = pad[i]
-        ident, L = b >> 1, b & 1
-        if ident == 0:
-            if L:
-                out.add("0x01 padding")
-            else:
-                out.add("0x00 rest")
-                break
-        elif ident == 1:
-            if L:
-                n = pad[i + 1] if i + 1 < len(pad) else None
-                out.add("0x03 n=0" if n == 0 else "0x03 n=1" if n == 1 else "0x03 n>=2")
-                i += 1
-            else:
-                out.add("0x02 separator")
-        elif ident == 2:
-            out.add("RTE L=1" if L else "RTE L=0")
-        else:
-            # an uncovered extension byte: only after the end of the extensions (L = 0 RTE past the last frame)
-            out.add("bytes ignored after the end")
-            break
-        i += 1
-    return out
+def _element_class(el) -> str | None:
+    """The padding.element class of an element that codes no extension of its own (None for an extension)."""
+    if isinstance(el, PaddingByte):
+        return "0x01 padding"
+    if isinstance(el, PaddingRest):
+        return "0x00 rest"
+    if isinstance(el, FrameSeparator):
+        n = el.increment
+        return "0x02 separator" if n is None else "0x03 n=0" if n == 0 else "0x03 n=1" if n == 1 else "0x03 n>=2"
+    if isinstance(el, RepeatTheseExtensions):
+        return "RTE L=1" if el.L else "RTE L=0"
+    if isinstance(el, RawBytes):
+        return "bytes ignored after the end"
+    return None
 
 
-def _classify(res, counts: Counter, grid: Counter, result: str | None) -> None:
-    def add(el, cls):
-        counts[(el, cls)] += 1
+class _Once:
+    """Counts each (element, class) once per packet."""
 
-    seen = set()
+    def __init__(self, counts: Counter):
+        self.counts = counts
+        self.seen: set[tuple[str, str]] = set()
 
-    def once(el, cls):
-        if (el, cls) not in seen:
-            seen.add((el, cls))
-            add(el, cls)
+    def __call__(self, el: str, cls: str) -> None:
+        if (el, cls) not in self.seen:
+            self.seen.add((el, cls))
+            self.counts[(el, cls)] += 1
 
-    if result:
-        once("result", result)
-    p = res.packet
-    if p is None:
-        return
+
+def _classify_packet(p, once: _Once) -> None:
+    """TOC and code 3 framing, from the parse and its length fields."""
     once("toc.code", str(p.code))
     once("toc.mode", f"{p.mode} {_MS[p.frame_samples]}")
     once("toc.stereo", "stereo" if p.stereo else "mono")
-    if p.code == 3:
-        once("code3.framing", "VBR" if p.vbr else "CBR")
-        data = p.data
-        if p.vbr:
-            pos = 2
-            if p.padding_flag:
-                while data[pos] == 255:
-                    pos += 1
-                pos += 1
-            for _ in range(p.frame_count - 1):
-                if data[pos] >= 252:
-                    once("code3.framing", "VBR 2-byte frame length")
-                    pos += 2
-                else:
-                    pos += 1
-        m = p.frame_count
-        once("code3.frames", "1" if m == 1 else "2" if m == 2 else "3" if m == 3 else "48" if m == 48 else "4-47")
-        n = p.padding.length
-        if not p.padding_flag:
-            once("padding.length", "no padding flag")
-        elif n == 0:
-            once("padding.length", "0")
-        else:
-            chain = 0
-            while data[2 + chain] == 255:
-                chain += 1
-            once("padding.length", "1-254, one length byte" if chain == 0 else "one 255 byte" if chain == 1
-                 else "two or more 255 bytes")
-    exts = res.extensions.extensions if res.extensions is not None else ()
-    error = res.extensions.error if res.extensions is not None else None
-    pad = p.padding_bytes
-    for cls in _padding_elements(pad, exts, error):
-        once("padding.element", cls)
-    for e in exts:
+    if p.code != 3:
+        return
+    once("code3.framing", "VBR" if p.vbr else "CBR")
+    if any(f.length == 2 for f in p.frame_length_fields):
+        once("code3.framing", "VBR 2-byte frame length")
+    m = p.frame_count
+    once("code3.frames", "1" if m == 1 else "2" if m == 2 else "3" if m == 3 else "48" if m == 48 else "4-47")
+    if not p.padding_flag:
+        once("padding.length", "no padding flag")
+    elif p.padding.length == 0:
+        once("padding.length", "0")
+    else:
+        chain = p.padding_length_field.length - 1  # the 255 bytes before the last length byte
+        once("padding.length", "1-254, one length byte" if chain == 0 else "one 255 byte" if chain == 1
+             else "two or more 255 bytes")
+
+
+def _classify_extensions(found, once: _Once) -> None:
+    """The padding elements, each extension's ID and coding, the error."""
+    for t in found.elements():
+        cls = _element_class(t.element)
+        if cls is not None:
+            once("padding.element", cls)
+    failed = found.failure
+    if failed is not None and failed.id == REPEAT_ID and failed.span.length:  # an RTE whose repeats fail
+        once("padding.element", "RTE L=1" if failed.L else "RTE L=0")
+    for e in found:
         once("ext.id", "3-31" if e.id < 32 else "126" if e.id == 126 else "127" if e.id == 127 else "32-125")
         if e.id < 32:
             once("ext.short", "repeated" if e.repeated else f"L={e.length}")
-            continue
-        if e.repeated:
-            once("ext.long repeated", "explicit length" if e.offset > e.header_offset else "L=0 to the end")
-            continue
-        if pad[e.header_offset] & 1:
+        elif e.repeated:
+            once("ext.long repeated", "explicit length" if e.L else "L=0 to the end")
+        elif e.L:
             n = e.length
             cls = ("0" if n == 0 else "1" if n == 1 else "2-253" if n < 254 else "254" if n == 254 else "255"
                    if n == 255 else "256" if n == 256 else "257-509" if n < 510 else "510" if n == 510 else "511+")
             once("ext.long L=1 length", cls)
         else:
             once("ext.long L=0 length", "0" if e.length == 0 else "1-254" if e.length < 255 else "255+")
-    if error is not None:
-        once("ext.error", error.rule)
-        once("ext.error prefix kept", "extensions before the error" if exts else "nothing before the error")
-    # the DRED envelope
-    dred_exts = [e for e in exts if e.id == DRED_EXTENSION_ID]
-    pre = DRED_EXPERIMENTAL_PREFIX
+    if found.error is not None:
+        once("ext.error", found.error.rule)
+        once("ext.error prefix kept", "extensions before the error" if len(found) else "nothing before the error")
+
+
+def _classify_locate(res, once: _Once) -> None:
+    """Which ID 126 extensions are ignored, which is used, and what else the packet holds."""
+    p, found, loc = res.packet, res.extensions, res.location
+    dred_exts = [e for e in found if e.id == DRED_EXTENSION_ID]
     for e in dred_exts:
-        if e.data[:1] == b"D" and len(e.data) > 2 and e.data[1:2] != pre[1:2]:
+        if e.data[:1] == b"D" and len(e.data) > 2 and e.data[1:2] != DRED_EXPERIMENTAL_PREFIX[1:2]:
             once("dred.locate", "other version ignored")
         elif len(e.data) <= 2:
             once("dred.locate", "2 bytes or less ignored")
         elif e.data[:1] != b"D":
             once("dred.locate", "no 'D' ignored")
-    loc = res.location
     if loc is None:
         return
-    used = exts[loc.extension_index]
+    used = found[loc.extension_index]
     once("dred.locate", "found")
-    valid = [e for e in dred_exts if len(e.data) > 2 and e.data.startswith(pre)]
+    valid = [e for e in dred_exts if is_dred(e.id, e.data)]
     later = valid[valid.index(used) + 1:]
     if any(e.frame == used.frame for e in later):
         once("dred.locate", "second on the same frame")
@@ -240,18 +212,23 @@ def _classify(res, counts: Counter, grid: Counter, result: str | None) -> None:
         once("dred.locate", "found through RTE")
         once("dred.extension coding", "repeated")
     else:
-        once("dred.extension coding", "L=1" if pad[used.header_offset] & 1 else "L=0")
+        once("dred.extension coding", "L=1" if used.L else "L=0")
     if used.frame > 0:
         once("dred.locate", "found on frame > 0")
         once("dred.frame duration (frame > 0)", _MS[p.frame_samples])
-    if error is not None:
+    if found.error is not None:
         once("dred.locate", "found before an extension error")
+        once("dred.kept before ext.error", found.error.rule)
     f = used.frame
     once("dred.frame", "0" if f == 0 else "1" if f == 1 else "47" if f == 47 else "2-46")
     once("dred.frames in packet", str(p.frame_count))
     nbytes = len(loc.payload)
-    once("dred.payload bytes", "1" if nbytes == 1 else "2-254" if nbytes < 255 else "255+")
-    d = res.payload
+    once("dred.payload bytes", "1" if nbytes == 1 else "2-254" if nbytes < 255 else "255-1000" if nbytes <= 1000
+         else "1001-65535" if nbytes < 65536 else "65536+")
+
+
+def _classify_payload(d, nbytes: int, once: _Once, grid: Counter) -> None:
+    """The DRED header fields, latent count, end of payload, levels and magnitudes."""
     once("dred.q0", str(d.q0))
     once("dred.dQ", str(d.dQ))
     grid[(d.q0, d.dQ)] += 1
@@ -281,8 +258,7 @@ def _classify(res, counts: Counter, grid: Counter, result: str | None) -> None:
             once("dred.levels", "constant (dQ = 0)")
         else:
             once("dred.levels", "rising")
-            uncapped = [d.q0 + (DQ_TABLE[d.dQ] * k + 8) // 16 for k in range(d.latent_count)]
-            if any(u > d.qmax for u in uncapped):
+            if any(uncapped_level(d.q0, d.dQ, k) > d.qmax for k in range(d.latent_count)):
                 once("dred.levels", "capped at 15" if d.qmax == 15 else "capped at qmax < 15")
     values = list(d.state) + [v for x in d.latents for v in x]
     big = max((abs(v) for v in values), default=0)
@@ -290,10 +266,21 @@ def _classify(res, counts: Counter, grid: Counter, result: str | None) -> None:
          else "22-99 (3+ escapes)" if big < 100 else "100+")
 
 
+def _classify(res, counts: Counter, grid: Counter, result: str | None) -> None:
+    once = _Once(counts)
+    if result:
+        once("result", result)
+    if res.packet is None:
+        return
+    _classify_packet(res.packet, once)
+    _classify_extensions(res.extensions, once)
+    _classify_locate(res, once)
+    if res.location is not None:
+        _classify_payload(res.payload, len(res.location.payload), once, grid)
+
+
 def compute_coverage(directory: str | Path, model=None) -> CoverageTable:
     """Decode every stream the manifest lists and count the classes each vector exercises."""
-    from dredconf.reference.decoder import ReferenceDecoder
-
     root = Path(directory)
     m = load_manifest(root)
     results = {(v["stream"], v["packet"]): v["result"] for v in m["vectors"]}

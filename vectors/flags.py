@@ -94,6 +94,8 @@ FLAGS: dict[str, str] = {
     "DredTrailingZerosDropped": "trailing zero bytes dropped: the range decoder reads zeros past the end",
     "DredLatentPastEnd": "the last latent is decoded partly past the end of the payload",
     "DredMinimumPayload": "the shortest DRED payload: one byte",
+    "DredLargePayload": "a DRED extension of more than 1,000 bytes (up to the largest packet a stream holds): "
+                        "read like any other",
     "DredLaplaceEscape": "a magnitude needing the Laplace escape symbol (|v| >= 8)",
     "DredLaplaceManyEscapes": "a magnitude needing the escape several times (|v| >= 22)",
 }

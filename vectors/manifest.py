@@ -4,7 +4,7 @@ Schema ``dredconf-vectors/1`` (docs/VECTORS.md is the prose version)::
 
     {
       "schema": "dredconf-vectors/1",
-      "generator": {"name": "dredconf.vectors", "version": "1.0.0"},
+      "generator": {"name": "dredconf.vectors", "version": "1.1.0"},
       "seed": 1,
       "model": {"name": "opus-1.6.1", "model_id": "<sha256>",
                 "stats_file": "dred_rdovae_stats_data.c", "stats_sha256": "<sha256>"},
@@ -30,14 +30,13 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from dredconf.spec.record import RecordError, is_int, validate_record as validate_packet_record
+
 from .flags import RESULTS
 
 SCHEMA = "dredconf-vectors/1"
 MANIFEST_NAME = "manifest.json"
 FILE_KINDS = ("stream", "ogg", "standalone")
-RECORD_KEYS = ("index", "length", "toc", "frame_count", "padding_length", "extensions", "extension_error", "dred")
-DRED_KEYS = ("frame_offset", "q0", "dQ", "extra_offset", "offset", "qmax", "dred_offset", "latent_count", "levels",
-             "state", "latents")
 
 
 class ManifestError(ValueError):
@@ -49,10 +48,6 @@ def sha256(data: bytes) -> str:
 
 
 # --- validation ----------------------------------------------------------------------------------
-
-def _is_int(v) -> bool:
-    return isinstance(v, int) and not isinstance(v, bool)
-
 
 def _need(cond: bool, where: str, what: str) -> None:
     if not cond:
@@ -72,40 +67,12 @@ def _sha(v: Any, where: str) -> None:
 
 
 def validate_record(rec: Any, where: str) -> None:
-    """One expected per-packet record (the ground-truth schema without features)."""
-    _need(isinstance(rec, dict), where, "an object")
-    for k in RECORD_KEYS:
-        _need(k in rec, where, f"missing {k!r}")
-    extra = set(rec) - set(RECORD_KEYS)
-    _need(not extra, where, f"unknown key(s) {sorted(extra)}")
-    for k in ("index", "length", "toc", "frame_count", "padding_length"):
-        _need(_is_int(rec[k]) and rec[k] >= 0, f"{where}.{k}", "a non-negative integer")
-    _need(isinstance(rec["extensions"], list), f"{where}.extensions", "a list")
-    for i, e in enumerate(rec["extensions"]):
-        w = f"{where}.extensions[{i}]"
-        _need(isinstance(e, dict) and set(e) == {"id", "frame", "length"}, w, "an object {id, frame, length}")
-        _need(all(_is_int(e[k]) for k in e) and 3 <= e["id"] <= 127 and 0 <= e["frame"] < 48 and e["length"] >= 0,
-              w, "id 3..127, frame 0..47, length >= 0")
-    _need(rec["extension_error"] in (None, "invalid packet"), f"{where}.extension_error", "null or 'invalid packet'")
-    d = rec["dred"]
-    if d is None:
-        return
-    w = f"{where}.dred"
-    _need(isinstance(d, dict) and set(d) == set(DRED_KEYS), w, f"an object with exactly {', '.join(DRED_KEYS)}")
-    for k in DRED_KEYS[:8]:
-        _need(_is_int(d[k]), f"{w}.{k}", "an integer")
-    _need(0 <= d["q0"] <= 15 and 0 <= d["dQ"] <= 7 and 0 <= d["extra_offset"] <= 255 and 0 <= d["offset"] <= 31
-          and 0 <= d["qmax"] <= 15 and 0 <= d["latent_count"] <= 26, w, "a header value out of range")
-    _need(d["dred_offset"] == 16 - d["offset"] - 32 * d["extra_offset"] + d["frame_offset"], f"{w}.dred_offset",
-          "not 16 - offset - 32*extra_offset + frame_offset")
-    n = d["latent_count"]
-    _need(isinstance(d["levels"], list) and len(d["levels"]) == n and all(_is_int(x) for x in d["levels"]),
-          f"{w}.levels", f"{n} integers")
-    _need(isinstance(d["state"], list) and len(d["state"]) == 50 and all(_is_int(x) for x in d["state"]),
-          f"{w}.state", "50 integers")
-    _need(isinstance(d["latents"], list) and len(d["latents"]) == n
-          and all(isinstance(x, list) and len(x) == 25 and all(_is_int(v) for v in x) for x in d["latents"]),
-          f"{w}.latents", f"{n} lists of 25 integers")
+    """One expected per-packet record: complete by the record's schema (spec/record.py), without features."""
+    try:
+        validate_packet_record(rec, where, complete=True)
+    except RecordError as e:
+        raise ManifestError(f"{MANIFEST_NAME}: {e}") from None
+    _need(rec["dred"] is None or "features" not in rec["dred"], f"{where}.dred", "no features in an expectation")
 
 
 def _among(x: Any, choices) -> bool:
@@ -120,7 +87,7 @@ def validate_manifest(m: Any) -> None:
     g = m.get("generator")
     _need(isinstance(g, dict) and isinstance(g.get("name"), str) and isinstance(g.get("version"), str),
           "generator", "an object with name and version strings")
-    _need(_is_int(m.get("seed")) and m["seed"] >= 0, "seed", "a non-negative integer")
+    _need(is_int(m.get("seed")) and m["seed"] >= 0, "seed", "a non-negative integer")
     mo = m.get("model")
     _need(isinstance(mo, dict), "model", "an object")
     _sha(mo.get("stats_sha256"), "model.stats_sha256")
@@ -128,14 +95,28 @@ def validate_manifest(m: Any) -> None:
     if mo.get("model_id") is not None:
         _sha(mo["model_id"], "model.model_id")
     dr = m.get("dred")
-    _need(isinstance(dr, dict) and _is_int(dr.get("extension_id")) and isinstance(dr.get("prefix"), str),
+    _need(isinstance(dr, dict) and is_int(dr.get("extension_id")) and isinstance(dr.get("prefix"), str),
           "dred", "an object with extension_id and prefix (hex)")
     flags = m.get("flags")
     _need(isinstance(flags, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in flags.items()),
           "flags", "an object: flag -> description")
     files = m.get("files")
+    stream_paths = _streams(m.get("streams"), _files(files))
+    vectors = m.get("vectors")
+    _need(isinstance(vectors, list) and vectors, "vectors", "a non-empty list")
+    ids: set[str] = set()
+    for i, v in enumerate(vectors):
+        _vector(v, i, ids, flags, stream_paths)
+    for f in files:
+        if f["kind"] == "stream" and f["path"] in stream_paths:
+            _need(f.get("packets") == stream_paths[f["path"]], f"files ({f['path']}).packets",
+                  f"{stream_paths[f['path']]} vectors use it")
+
+
+def _files(files: Any) -> set[str]:
+    """The ``files`` list; their paths."""
     _need(isinstance(files, list) and files, "files", "a non-empty list")
-    paths = set()
+    paths: set[str] = set()
     for i, f in enumerate(files):
         w = f"files[{i}]"
         _need(isinstance(f, dict), w, "an object")
@@ -143,9 +124,13 @@ def validate_manifest(m: Any) -> None:
         _need(p not in paths and p != MANIFEST_NAME, f"{w}.path", f"{p!r} listed twice or the manifest itself")
         paths.add(p)
         _sha(f.get("sha256"), f"{w}.sha256")
-        _need(_is_int(f.get("bytes")) and f["bytes"] >= 0, f"{w}.bytes", "a non-negative integer")
+        _need(is_int(f.get("bytes")) and f["bytes"] >= 0, f"{w}.bytes", "a non-negative integer")
         _need(_among(f.get("kind"), FILE_KINDS), f"{w}.kind", f"one of {', '.join(FILE_KINDS)}")
-    streams = m.get("streams")
+    return paths
+
+
+def _streams(streams: Any, paths: set[str]) -> dict[str, int]:
+    """The ``streams`` list; {stream path: 0}, counted up by the vectors."""
     _need(isinstance(streams, list) and streams, "streams", "a non-empty list")
     stream_paths = {}
     for i, s in enumerate(streams):
@@ -154,41 +139,37 @@ def validate_manifest(m: Any) -> None:
         p = _rel_path(s.get("path"), f"{w}.path")
         _need(p in paths, f"{w}.path", f"{p!r} is not in files")
         stream_paths[p] = 0
-    vectors = m.get("vectors")
-    _need(isinstance(vectors, list) and vectors, "vectors", "a non-empty list")
-    ids = set()
-    for i, v in enumerate(vectors):
-        w = f"vectors[{i}]"
-        _need(isinstance(v, dict), w, "an object")
-        vid = v.get("id")
-        _need(isinstance(vid, str) and vid and vid not in ids, f"{w}.id", "a unique non-empty string")
-        ids.add(vid)
-        w = f"vectors[{i}] ({vid})"
-        _need(isinstance(v.get("comment"), str) and v["comment"], f"{w}.comment", "a non-empty string")
-        _need(isinstance(v.get("flags"), list) and all(_among(f, flags) for f in v["flags"]), f"{w}.flags",
-              "a list of flags from the manifest's flag table")
-        _need(_among(v.get("result"), RESULTS), f"{w}.result", f"one of {', '.join(RESULTS)}")
-        _need(_among(v.get("stream"), stream_paths), f"{w}.stream", "a path listed in streams")
-        _need(_is_int(v.get("packet")) and v["packet"] == stream_paths[v["stream"]], f"{w}.packet",
-              f"the next packet index of its stream ({stream_paths[v['stream']]})")
-        stream_paths[v["stream"]] += 1
-        validate_record(v.get("expected"), f"{w}.expected")
-        _need(v["expected"]["index"] == v["packet"], f"{w}.expected.index", "equal to packet")
-        alts = v.get("alternatives", [])
-        _need(isinstance(alts, list), f"{w}.alternatives", "a list")
-        _need((v["result"] == "acceptable") == bool(alts), f"{w}.alternatives",
-              "present exactly for acceptable vectors")
-        for j, a in enumerate(alts):
-            _need(isinstance(a, dict) and isinstance(a.get("behaviour"), str), f"{w}.alternatives[{j}]",
-                  "an object with a behaviour string")
-            validate_record(a.get("expected"), f"{w}.alternatives[{j}].expected")
-        if v["result"] == "invalid":
-            _need(v["expected"]["extension_error"] is not None, f"{w}.expected.extension_error",
-                  "an invalid vector expects the error")
-    for f in files:
-        if f["kind"] == "stream" and f["path"] in stream_paths:
-            _need(f.get("packets") == stream_paths[f["path"]], f"files ({f['path']}).packets",
-                  f"{stream_paths[f['path']]} vectors use it")
+    return stream_paths
+
+
+def _vector(v: Any, i: int, ids: set[str], flags: dict, stream_paths: dict[str, int]) -> None:
+    """One entry of ``vectors`` (the next packet of its stream)."""
+    w = f"vectors[{i}]"
+    _need(isinstance(v, dict), w, "an object")
+    vid = v.get("id")
+    _need(isinstance(vid, str) and vid and vid not in ids, f"{w}.id", "a unique non-empty string")
+    ids.add(vid)
+    w = f"vectors[{i}] ({vid})"
+    _need(isinstance(v.get("comment"), str) and v["comment"], f"{w}.comment", "a non-empty string")
+    _need(isinstance(v.get("flags"), list) and all(_among(f, flags) for f in v["flags"]), f"{w}.flags",
+          "a list of flags from the manifest's flag table")
+    _need(_among(v.get("result"), RESULTS), f"{w}.result", f"one of {', '.join(RESULTS)}")
+    _need(_among(v.get("stream"), stream_paths), f"{w}.stream", "a path listed in streams")
+    _need(is_int(v.get("packet")) and v["packet"] == stream_paths[v["stream"]], f"{w}.packet",
+          f"the next packet index of its stream ({stream_paths[v['stream']]})")
+    stream_paths[v["stream"]] += 1
+    validate_record(v.get("expected"), f"{w}.expected")
+    _need(v["expected"]["index"] == v["packet"], f"{w}.expected.index", "equal to packet")
+    alts = v.get("alternatives", [])
+    _need(isinstance(alts, list), f"{w}.alternatives", "a list")
+    _need((v["result"] == "acceptable") == bool(alts), f"{w}.alternatives", "present exactly for acceptable vectors")
+    for j, a in enumerate(alts):
+        _need(isinstance(a, dict) and isinstance(a.get("behaviour"), str), f"{w}.alternatives[{j}]",
+              "an object with a behaviour string")
+        validate_record(a.get("expected"), f"{w}.alternatives[{j}].expected")
+    if v["result"] == "invalid":
+        _need(v["expected"]["extension_error"] is not None, f"{w}.expected.extension_error",
+              "an invalid vector expects the error")
 
 
 def load_manifest(directory: str | Path) -> dict:
@@ -258,7 +239,7 @@ def verify_corpus(directory: str | Path, *, decode: bool = False, model=None) ->
             rep.changed.append(f"{path} (sha256 {sha256(data)[:16]}..., {len(data)} bytes; manifest "
                                f"{f['sha256'][:16]}..., {f['bytes']} bytes)")
     if decode and not (rep.missing or rep.changed):
-        from .generate import check_expectations
+        from .expectations import check_expectations  # the reference and its C core, only when decoding
 
         rep.problems += check_expectations(root, m, model)
     return rep

@@ -40,7 +40,7 @@ from dredconf.errors import DredconfError, StreamError
 from dredconf.spec import parse_packet, read_stream
 from dredconf.spec.record import FRAMES_PER_LATENT, NUM_FEATURES, RecordError, validate_record
 from dredconf.vectors.manifest import MANIFEST_NAME, ManifestError, load_manifest, sha256
-from dredconf.vectors.standalone import read_standalone
+from dredconf.spec.standalone import read_standalone
 from dredconf.vectors.sums import SUMS_NAME, SumsCheck, SumsError, check_sums, sha256_file
 
 PACKETS, STANDALONE, VOCODER, INTEGRATION = "packets", "standalone", "vocoder", "integration"

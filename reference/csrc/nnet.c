@@ -124,20 +124,25 @@ int dc_linear_check(const dc_linear *l, int32_t nin, int32_t nout, int32_t *bad_
 
 /* ------------------------------------------------------------------ the portable int8 sums */
 
+/* One block's products added into the 8 sums y. */
+static inline void int8_block(const int8_t *p, const int16_t *x8, int pos, int32_t *y)
+{
+    const int32_t x0 = x8[pos], x1 = x8[pos + 1], x2 = x8[pos + 2], x3 = x8[pos + 3];
+    int k;
+    for (k = 0; k < 8; k++) y[k] += p[4 * k] * x0 + p[4 * k + 1] * x1 + p[4 * k + 2] * x2 + p[4 * k + 3] * x3;
+}
+
 void dc_int8_sums(const dc_linear *l, const int16_t *x8, int32_t *sums)
 {
     const int8_t *p = l->weights;
     const int32_t *idx = l->weights_idx;
-    int i, b, k;
+    int i, b, k, blocks;
     for (i = 0; i < l->nb_outputs; i += 8) {
-        const int blocks = idx ? *idx++ : l->nb_inputs / 4;
-        int32_t *y = &sums[i];
-        for (k = 0; k < 8; k++) y[k] = 0;
-        for (b = 0; b < blocks; b++, p += 32) {
-            const int pos = idx ? *idx++ : 4 * b;
-            const int32_t x0 = x8[pos], x1 = x8[pos + 1], x2 = x8[pos + 2], x3 = x8[pos + 3];
-            for (k = 0; k < 8; k++) y[k] += p[4 * k] * x0 + p[4 * k + 1] * x1 + p[4 * k + 2] * x2 + p[4 * k + 3] * x3;
-        }
+        for (k = 0; k < 8; k++) sums[i + k] = 0;
+        if (idx)   /* sparse: the positions listed; dense: every 4 inputs */
+            for (b = 0, blocks = *idx++; b < blocks; b++, p += 32) int8_block(p, x8, *idx++, &sums[i]);
+        else
+            for (b = 0; b < l->nb_inputs / 4; b++, p += 32) int8_block(p, x8, 4 * b, &sums[i]);
     }
 }
 

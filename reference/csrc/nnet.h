@@ -21,8 +21,13 @@
      int8 weights (cgemv8x4 / sparse_cgemv8x4, generic build: signed inputs and `bias`):
        x8[j] = (int8)(int)floor(.5 + (double)(127.f*x[j])), the int's low byte;
        y[i] = (float)(sum of w*x8) * scale[i], then + bias[i].  libopus adds the int8 products
-       in float, but every partial sum is an integer below 128 * sum|w| < 2^24 (checked per row),
-       so exact: an int32 sum in any order is the same number.
+       in float, but every partial sum is an integer of magnitude at most 128 * sum|w| of the row
+       (|x8| <= 128), and below 2^24 every integer is a float: the float sums are exact, and an
+       int32 sum in any order is the same number.  dc_linear_check refuses a row with
+       128 * sum|w| >= 2^24.  Any row of at most 1023 inputs meets it whatever its weights
+       (1023 * 128 * 128 < 2^24); the kernels take at most 1024.  Measured maxima of the libopus
+       1.6.1 models (docs/ARCHITECTURE.md has every layer): RDOVAE decoder 1,151,104 (dec_output,
+       0.069 of 2^24), FARGAN 1,499,008 (sig_net_skip_dense, 688 inputs, 0.089 of 2^24).
      tanh_approx(x): X2 = x*x; num = (N2*X2 + N1)*X2 + N0; den = (D2*X2 + D1)*X2 + D0;
        t = (num*x)/den (a true division); t = 1 < t ? 1 : t; t = -1 > t ? -1 : t.
      sigmoid_approx(x) = .5f + .5f*tanh_approx(.5f*x)
@@ -34,6 +39,21 @@
    or of a value past int32 is 0 (x86 gives INT32_MIN, whose low byte libopus keeps).  NaNs
    leave the hardware kernels as x86's default NaN 0xFFC00000 (dc_nn_canonical), as the
    soft-float makes them.
+
+   The self-check (nnet.c, once, at the first use): a battery of float32 operands (64 edge values:
+   zeros, subnormals, ties, 2^24 and 2^31 neighbours, the largest floats, infinities, x86's NaN;
+   all their pairs, and 1024 seeded random pairs of every kind) through every operation of the
+   hardware arithmetic (add, sub, mul, div, int -> float, floor(.5 + x), <) and through every
+   kernel of every level the CPU has (tanh, sigmoid, quantisation, a float layer with odd sizes,
+   dense and sparse int8 layers), each compared bit for bit with the soft-float; and the FNV-1a
+   digest of the soft-float's own results compared with the one recorded on x86-64 (a compiler
+   that broke the soft-float is caught too).  A failing level is never chosen; a failing scalar
+   arithmetic (or FLT_EVAL_METHOD != 0) makes DC_ARITH_EXACT run the soft-float.  Per model,
+   dc_rdovae_check also decodes synthetic packets (small values, and values to the int32 limits)
+   at every level and in the soft-float, and keeps the levels that agree.  Every hardware decode
+   runs with the floating-point environment libopus's results assume (x86: MXCSR set to round
+   to nearest, no flush-to-zero, no denormals-are-zero, then restored; elsewhere checked, the
+   soft-float running if it is not so).
 
    Safety: dc_linear_check validates a layer before any kernel reads it (every array length,
    the sparse index, dimensions within the kernels' limits, finite floats, the 2^24 bound). */

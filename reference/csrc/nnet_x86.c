@@ -50,29 +50,39 @@ static inline __m128i inputs4(const int16_t *x8, int pos)
 #define VSIGN8(i) _mm_srai_epi32(_mm_slli_epi32(i, 24), 24)   /* the low byte, sign-extended */
 #define VPACK16(p, a, b) _mm_storeu_si128((__m128i *)(p), _mm_packs_epi32(a, b))
 
-/* The exact int32 sums of 8 outputs (pmaddwd on the int8 weights widened to int16) into s[0..1];
-   advances w and idx past the group's blocks. */
+/* One block's products added into the four accumulators (outputs 0-1, 2-3, 4-5, 6-7, each as
+   two partial sums): pmaddwd on the int8 weights widened to int16. */
+static inline void block_sse2(const int8_t *w, const int16_t *x8, int pos, __m128i *a)
+{
+    const __m128i x = inputs4(x8, pos);
+    const __m128i w0 = _mm_loadu_si128((const __m128i *)w), w1 = _mm_loadu_si128((const __m128i *)(w + 16));
+    /* each int16 lane holds a weight twice; the arithmetic shift leaves it sign-extended */
+    a[0] = _mm_add_epi32(a[0], _mm_madd_epi16(_mm_srai_epi16(_mm_unpacklo_epi8(w0, w0), 8), x));
+    a[1] = _mm_add_epi32(a[1], _mm_madd_epi16(_mm_srai_epi16(_mm_unpackhi_epi8(w0, w0), 8), x));
+    a[2] = _mm_add_epi32(a[2], _mm_madd_epi16(_mm_srai_epi16(_mm_unpacklo_epi8(w1, w1), 8), x));
+    a[3] = _mm_add_epi32(a[3], _mm_madd_epi16(_mm_srai_epi16(_mm_unpackhi_epi8(w1, w1), 8), x));
+}
+
+/* [o_a inputs 0-1, o_a inputs 2-3, o_b 0-1, o_b 2-3] and the same for o_c, o_d: o_a..o_d. */
+static inline __m128i halves_sse2(__m128i ab, __m128i cd)
+{
+    return _mm_add_epi32(_mm_castps_si128(_mm_shuffle_ps(_mm_castsi128_ps(ab), _mm_castsi128_ps(cd), 0x88)),
+                         _mm_castps_si128(_mm_shuffle_ps(_mm_castsi128_ps(ab), _mm_castsi128_ps(cd), 0xdd)));
+}
+
+/* The exact int32 sums of 8 outputs into s[0..1]; advances w and idx past the group's blocks. */
 static inline void group_sse2(const int8_t **wp, const int32_t **ip, int dense_blocks, const int16_t *x8, __m128i *s)
 {
     const int8_t *w = *wp;
     const int32_t *idx = *ip;
-    const int blocks = idx ? *idx++ : dense_blocks;
-    __m128i a01 = _mm_setzero_si128(), a23 = a01, a45 = a01, a67 = a01;
-    int b;
-    for (b = 0; b < blocks; b++, w += 32) {
-        const __m128i x = inputs4(x8, idx ? *idx++ : 4 * b);
-        const __m128i w0 = _mm_loadu_si128((const __m128i *)w), w1 = _mm_loadu_si128((const __m128i *)(w + 16));
-        /* each int16 lane holds a weight twice; the arithmetic shift leaves it sign-extended */
-        a01 = _mm_add_epi32(a01, _mm_madd_epi16(_mm_srai_epi16(_mm_unpacklo_epi8(w0, w0), 8), x));
-        a23 = _mm_add_epi32(a23, _mm_madd_epi16(_mm_srai_epi16(_mm_unpackhi_epi8(w0, w0), 8), x));
-        a45 = _mm_add_epi32(a45, _mm_madd_epi16(_mm_srai_epi16(_mm_unpacklo_epi8(w1, w1), 8), x));
-        a67 = _mm_add_epi32(a67, _mm_madd_epi16(_mm_srai_epi16(_mm_unpackhi_epi8(w1, w1), 8), x));
-    }
-    /* a01 = [o0 inputs 0-1, o0 inputs 2-3, o1 0-1, o1 2-3]: add the halves of each output */
-    s[0] = _mm_add_epi32(_mm_castps_si128(_mm_shuffle_ps(_mm_castsi128_ps(a01), _mm_castsi128_ps(a23), 0x88)),
-                         _mm_castps_si128(_mm_shuffle_ps(_mm_castsi128_ps(a01), _mm_castsi128_ps(a23), 0xdd)));
-    s[1] = _mm_add_epi32(_mm_castps_si128(_mm_shuffle_ps(_mm_castsi128_ps(a45), _mm_castsi128_ps(a67), 0x88)),
-                         _mm_castps_si128(_mm_shuffle_ps(_mm_castsi128_ps(a45), _mm_castsi128_ps(a67), 0xdd)));
+    __m128i a[4] = {_mm_setzero_si128(), _mm_setzero_si128(), _mm_setzero_si128(), _mm_setzero_si128()};
+    int b, blocks;
+    if (idx)   /* sparse: the positions listed; dense: every 4 inputs (two loops: no test per block) */
+        for (b = 0, blocks = *idx++; b < blocks; b++, w += 32) block_sse2(w, x8, *idx++, a);
+    else
+        for (b = 0; b < dense_blocks; b++, w += 32) block_sse2(w, x8, 4 * b, a);
+    s[0] = halves_sse2(a[0], a[1]);
+    s[1] = halves_sse2(a[2], a[3]);
     *wp = w;
     *ip = idx;
 }
@@ -143,18 +153,23 @@ static inline void group_sse2(const int8_t **wp, const int32_t **ip, int dense_b
 /* The exact int32 sums of 8 outputs, in order, into s[0]: each block's 32 int8 weights widened to
    int16 (outputs 0-3, then 4-7, 4 inputs each), vpmaddwd with the block's 4 inputs repeated; at
    the end the two partial sums of each output are added (vphaddd) and put in output order. */
+VFN inline void block_avx2(const int8_t *w, const int16_t *x8, int pos, __m256i *a, __m256i *c)
+{
+    const __m256i x = _mm256_broadcastq_epi64(inputs4(x8, pos));
+    *a = _mm256_add_epi32(*a, _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)w)), x));
+    *c = _mm256_add_epi32(*c, _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(w + 16))), x));
+}
+
 VFN inline void group_avx2(const int8_t **wp, const int32_t **ip, int dense_blocks, const int16_t *x8, __m256i *s)
 {
     const int8_t *w = *wp;
     const int32_t *idx = *ip;
-    const int blocks = idx ? *idx++ : dense_blocks;
     __m256i a = _mm256_setzero_si256(), c = a;
-    int b;
-    for (b = 0; b < blocks; b++, w += 32) {
-        const __m256i x = _mm256_broadcastq_epi64(inputs4(x8, idx ? *idx++ : 4 * b));
-        a = _mm256_add_epi32(a, _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)w)), x));
-        c = _mm256_add_epi32(c, _mm256_madd_epi16(_mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(w + 16))), x));
-    }
+    int b, blocks;
+    if (idx)   /* sparse: the positions listed; dense: every 4 inputs (two loops: no test per block) */
+        for (b = 0, blocks = *idx++; b < blocks; b++, w += 32) block_avx2(w, x8, *idx++, &a, &c);
+    else
+        for (b = 0; b < dense_blocks; b++, w += 32) block_avx2(w, x8, 4 * b, &a, &c);
     s[0] = _mm256_permute4x64_epi64(_mm256_hadd_epi32(a, c), 0xd8);   /* [o0 o1 o4 o5 | o2 o3 o6 o7] -> o0..o7 */
     *wp = w;
     *ip = idx;

@@ -1,8 +1,9 @@
 """Speed of the whole `decode` (inspect plus the RDOVAE features) over the four shared streams.
 
-Both arithmetics (the same bits); run with ``pytest tests/benchmarks --benchmark-enable``. The extra info
-records packets and latents per second (1241 packets, 1237 with DRED). Skipped unless
-benchmarks are enabled.
+Both arithmetics (the same bits); the payloads go to the C core in batches (``dc_dred_decode_many``).
+Run with ``pytest tests/benchmarks --benchmark-enable``; compare with ``test_bench_inspect`` (the same
+streams without features) in the same run. The extra info records packets and latents per second
+(1241 packets, 1237 with DRED). Skipped unless benchmarks are enabled.
 """
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import pytest
 
 from dredconf.reference.decoder import ReferenceDecoder
 
-from conftest import STREAMS
+from tests.helpers.shared import STREAMS
 
 pytestmark = [pytest.mark.shared, pytest.mark.usefixtures("benchmarks_enabled")]
 

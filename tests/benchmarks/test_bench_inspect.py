@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dredconf.reference.decoder import ReferenceDecoder
 
-from conftest import STREAMS
+from tests.helpers.shared import STREAMS
 
 
 def test_bench_inspect_shared_streams(benchmark, ground_truth, model_dir):

@@ -1,17 +1,16 @@
 """Python DUTs for the acceptable / invalid vectors of the generated corpus (``python:altdut:NAME``, with this
 directory on PYTHONPATH): the reference decoder with one behaviour changed."""
 from dredconf.conformance.mutants import Mutant, _Base
+from dredconf.reference.payload import decode_dred_payload
+from dredconf.spec import DRED_EXPERIMENTAL_PREFIX
+from dredconf.spec.dred import frame_offset, is_dred
 
 
 def _dreds(res) -> list:
     """The extensions holding a DRED payload ('D', 12, at least one DRED byte), in bitstream order."""
-    from dredconf.spec import DRED_EXPERIMENTAL_PREFIX, DRED_EXTENSION_ID
-
     if res.extensions is None:
         return []
-    n = len(DRED_EXPERIMENTAL_PREFIX)
-    return [e for e in res.extensions.extensions
-            if e.id == DRED_EXTENSION_ID and len(e.data) > n and e.data.startswith(DRED_EXPERIMENTAL_PREFIX)]
+    return [e for e in res.extensions.extensions if is_dred(e.id, e.data)]
 
 
 class _Redred(_Base):
@@ -21,11 +20,8 @@ class _Redred(_Base):
         super().__init__(Mutant(type(self).__name__, "test DUT", None))
 
     def use(self, res, ext) -> dict:
-        from dredconf.reference.payload import decode_dred_payload
-        from dredconf.spec import DRED_EXPERIMENTAL_PREFIX
-
-        frame_offset = ext.frame * res.packet.frame_samples // 120
-        p = decode_dred_payload(ext.data[len(DRED_EXPERIMENTAL_PREFIX):], frame_offset, self.decoder.model.stats)
+        offset = frame_offset(ext.frame, res.packet.frame_samples)
+        p = decode_dred_payload(ext.data[len(DRED_EXPERIMENTAL_PREFIX):], offset, self.decoder.model.stats)
         return self.dred_json(p)
 
 

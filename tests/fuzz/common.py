@@ -1,10 +1,5 @@
-"""Shared pieces of the fuzz targets: where the data is, a byte consumer, the contract's exception."""
+"""Shared pieces of the fuzz targets: a byte consumer, the contract's exception (the data: tests.helpers.shared)."""
 from __future__ import annotations
-
-import os
-from pathlib import Path
-
-ROOT = Path(__file__).resolve().parents[2]
 
 
 class ContractViolation(AssertionError):
@@ -14,22 +9,6 @@ class ContractViolation(AssertionError):
 def check(cond: bool, what: str) -> None:
     if not cond:
         raise ContractViolation(what)
-
-
-def shared_dir() -> Path | None:
-    """``$DREDCONF_SHARED`` or ``../shared`` beside the checkout (as tests/conftest.py)."""
-    p = Path(os.environ.get("DREDCONF_SHARED", ROOT.parent / "shared"))
-    return p if p.is_dir() else None
-
-
-def model_dir() -> Path | None:
-    """The model the targets load: ``$DREDCONF_MODEL`` or ``../shared/model/opus-1.6.1``."""
-    env = os.environ.get("DREDCONF_MODEL")
-    if env and Path(env).exists():
-        return Path(env)
-    s = shared_dir()
-    p = s / "model" / "opus-1.6.1" if s else None
-    return p if p is not None and p.is_dir() else None
 
 
 class Input:

@@ -187,7 +187,7 @@ def _atheris_worker(t_name: str, seconds: float, runs: int, corpus_dir: Path, ar
         import dredconf.reference.model  # noqa: F401
         import dredconf.reference.payload  # noqa: F401
         import dredconf.spec  # noqa: F401
-        for mod in ("dredconf.reference.rdovae", "dredconf.vectors.manifest", "dredconf.vectors.ogg"):
+        for mod in ("dredconf.reference.rdovae", "dredconf.vectors.manifest", "dredconf.spec.ogg"):
             try:
                 __import__(mod)
             except ImportError:

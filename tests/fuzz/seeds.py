@@ -7,27 +7,22 @@ from __future__ import annotations
 
 import hashlib
 import json
-import struct
 import sys
 import tempfile
 from pathlib import Path
 from typing import Iterable
 
-from .common import model_dir, shared_dir
-
-STREAMS = ("S1", "S2", "S3", "SYN")
+from dredconf.spec import StreamRecord, find_dred, parse_packet, read_stream, write_stream
+from dredconf.spec.standalone import StandaloneRecord, read_standalone, write_standalone
+from tests.helpers.shared import STREAMS, expected_records, model_dir, shared_dir
 
 
 def _records(data: bytes) -> list[bytes]:
-    from dredconf.spec import StreamRecord, read_stream
-
     return [r.packet for r in read_stream(data) if isinstance(r, StreamRecord)]
 
 
 def _stream_head(data: bytes, n: int) -> bytes:
     """The first n records of a stream file."""
-    from dredconf.spec import write_stream
-
     return write_stream(_records(data)[:n])
 
 
@@ -47,11 +42,7 @@ class Sources:
                     self.streams[f"shared/{s}"] = (vec / f"{s}.bit").read_bytes()
             sa = shared / "vectors" / "libopus-1.6.1-standalone" / "vector_dred.bit"
             if sa.is_file():
-                data, pos = sa.read_bytes(), 0
-                while pos + 12 <= len(data):
-                    q0, chunks, nb = struct.unpack(">III", data[pos:pos + 12])
-                    self.standalone.append((q0, chunks // 2, data[pos + 12:pos + 12 + nb]))
-                    pos += 12 + nb
+                self.standalone += [(r.q0, r.nb_latents, r.data) for r in read_standalone(sa.read_bytes())]
         else:
             log("seeds: no ../shared: libopus streams left out")
         self._tmp = None
@@ -105,11 +96,21 @@ def _manifest_seeds(m: dict | None) -> Iterable[bytes]:
             yield json.dumps(cut, separators=(",", ":")).encode()
 
 
+def _dut_output_seeds() -> Iterable[bytes]:
+    """Decoder outputs for S3's first three packets: libopus's own records, and the subsets decoders write."""
+    d = shared_dir()
+    if d is None:
+        return
+    recs = expected_records(d / "vectors" / "libopus-1.6.1" / "S3.expected.json.gz")[:3]
+    yield json.dumps({"packets": recs}).encode()
+    yield json.dumps({"packets": [{k: r[k] for k in ("index", "length", "toc")} for r in recs]}).encode()
+    yield json.dumps({"packets": [{"index": r["index"], "dred": r["dred"]} for r in recs]}).encode()
+    yield json.dumps({"packets": [{"index": i, "error": "x"} for i in range(3)]}).encode()
+
+
 def build(out: Path, targets: Iterable[str] | None = None, sources: Sources | None = None, *,
           per_target: int = 400, log=print) -> dict[str, int]:
     """Write each target's seeds into ``out/<target>/``; returns the count per target."""
-    from dredconf.spec import find_dred, parse_packet, write_stream
-
     from .targets import TARGETS
 
     own = sources is None
@@ -155,8 +156,7 @@ def build(out: Path, targets: Iterable[str] | None = None, sources: Sources | No
     for q0, n, data in spread(src.standalone, per_target):
         add("standalone", bytes([q0, n]) + data)
     for k in range(0, len(src.standalone), 8):  # standalone files of a few records each
-        add("standalone_file", b"".join(struct.pack(">III", q0, 2 * n, len(d)) + d
-                                        for q0, n, d in src.standalone[k:k + 3]))
+        add("standalone_file", write_standalone(StandaloneRecord(q0, 2 * n, d) for q0, n, d in src.standalone[k:k + 3]))
     for name, data in src.streams.items():
         for n in (1, 4, 16):
             add("stream", _stream_head(data, n))
@@ -167,6 +167,8 @@ def build(out: Path, targets: Iterable[str] | None = None, sources: Sources | No
         add("inspect_cli", data)
     for data in _manifest_seeds(src.manifest):
         add("manifest", data)
+    for data in _dut_output_seeds():
+        add("dut_output", data)
     for i in range(32):
         add("model", bytes([i % 8, i // 8, (i * 37) % 256, (i * 11) % 256, i, 1]))
     add("selftest", b"seed")

@@ -20,497 +20,33 @@ import random
 import re
 import shutil
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
-from .common import ContractViolation, Input, check, model_dir  # noqa: F401 - ContractViolation re-exported
-
-_cache: dict[str, object] = {}
-
-
-def _stats_model():
-    """The real model (stats and decoder), loaded once per process."""
-    if "stats" not in _cache:
-        from dredconf.reference.model import load_model
-
-        d = model_dir()
-        if d is None:
-            raise Unavailable("no model: set DREDCONF_MODEL or put ../shared beside the checkout")
-        _cache["stats"] = load_model(d, parts=("stats", "decoder"))
-    return _cache["stats"]
-
-
-class Unavailable(RuntimeError):
-    """A target cannot run here (no model, no module yet)."""
-
-
-@dataclass
-class Target:
-    name: str
-    doc: str
-    fn: Callable[[bytes], None]
-    allowed: tuple = ()  # documented exception types the code under test may raise
-    c_core: bool = False  # reaches the C core: part of the sanitizer campaign
-    max_len: int = 4096
-    mutator: Callable[[bytes, int, random.Random], bytes] | None = None  # structure-aware mutation
-
-
-TARGETS: dict[str, Target] = {}
-
-
-def target(name: str, **kw):
-    def deco(fn):
-        TARGETS[name] = Target(name=name, doc=" ".join((fn.__doc__ or "").strip().split("\n\n")[0].split()),
-                               fn=fn, **kw)
-        return fn
-    return deco
-
-
-def _dredconf_errors() -> tuple:
-    from dredconf.errors import DredconfError
-
-    return (DredconfError,)
-
-
-# ----------------------------------------------------------------------- shared checks
-
-_RULE = re.compile(r"^[a-z0-9][a-z0-9.-]*$")
-
-
-def check_error(e: BaseException, size: int | None = None) -> None:
-    """A reported error: a stable rule id, an offset inside the input, a one-line message."""
-    from dredconf.errors import DredconfError
-
-    if not isinstance(e, DredconfError):
-        check("\n" not in str(e).strip(), f"multi-line message from {type(e).__name__}: {str(e)[:200]!r}")
-        return
-    check(isinstance(e.rule, str) and bool(_RULE.match(e.rule)), f"bad rule {e.rule!r}")
-    if e.offset is not None and size is not None:
-        check(0 <= e.offset <= size, f"error offset {e.offset} outside 0..{size} ({e})")
-    check("\n" not in str(e), f"multi-line error: {str(e)!r}")
-
-
-def check_packet(p, data: bytes) -> None:
-    from dredconf.spec.packet import CONFIGS, MAX_FRAME_BYTES, MAX_PACKET_SAMPLES
-
-    n = len(data)
-    check(p.data == data and p.toc == data[0], "packet data/TOC")
-    check(p.config == data[0] >> 3 and p.code == data[0] & 3 and p.stereo == bool(data[0] & 4), "TOC fields")
-    check(p.frame_samples == CONFIGS[p.config].frame_samples, "frame duration")
-    want = {0: (1, 1), 1: (2, 2), 2: (2, 2), 3: (1, 48)}[p.code]
-    check(want[0] <= p.frame_count <= want[1], f"code {p.code} with {p.frame_count} frames")
-    check(p.duration_samples <= MAX_PACKET_SAMPLES or p.code != 3, "over 120 ms")
-    at = p.frames[0].offset
-    check(1 <= at <= n, "first frame offset")
-    for f in p.frames:
-        check(f.offset == at and 0 <= f.length <= MAX_FRAME_BYTES, f"frame span {f}")
-        at += f.length
-    check(p.padding.offset == at and p.padding.offset + p.padding.length == n, f"padding span {p.padding} of {n}")
-    check(p.padding.length == 0 or p.padding_flag, "padding without the flag")
-    check(not p.padding_flag or p.code == 3, "padding flag outside code 3")
-    if p.code == 1:
-        check(p.frames[0].length == p.frames[1].length, "code 1 frames differ")
-    if p.code == 3 and not p.vbr:
-        check(len({f.length for f in p.frames}) == 1, "CBR frames differ")
-
-
-def check_extensions(found, padding: bytes, nb_frames: int) -> None:
-    from dredconf.errors import ExtensionError, LimitError
-    from dredconf.spec import extensions as X
-
-    limit = getattr(X, "MAX_EXTENSIONS", None)
-    if limit is not None:
-        check(len(found) <= limit, f"{len(found)} extensions, over the limit {limit}")
-    last_header = -1
-    for e in found:
-        check(X.FIRST_SHORT_ID <= e.id <= X.MAX_ID, f"extension id {e.id}")
-        check(0 <= e.frame < nb_frames, f"extension frame {e.frame} of {nb_frames}")
-        check(0 <= e.offset and e.offset + e.length <= len(padding), f"extension {e.id} bytes {e.offset}+{e.length} "
-                                                                      f"outside the {len(padding)}-byte padding")
-        check(e.data == padding[e.offset:e.offset + e.length], "extension data is not its padding bytes")
-        check(e.id >= X.FIRST_LONG_ID or e.length <= 1, f"short extension {e.id} with {e.length} bytes")
-        check(0 <= e.header_offset <= e.offset, f"extension header at {e.header_offset} after its payload {e.offset}")
-        if not e.repeated:
-            check(e.header_offset > last_header, "extension headers out of order")
-            last_header = e.header_offset
-    if found.error is not None:
-        check(isinstance(found.error, (ExtensionError, LimitError)), f"error of type {type(found.error)}")
-        check_error(found.error, len(padding))
-    if nb_frames == 0:
-        check(len(found) == 0 and found.error is None, "extensions in a packet without frames")
-
-
-def check_location(loc, p, found) -> None:
-    from dredconf.spec import DRED_EXPERIMENTAL_PREFIX as PREFIX, DRED_EXTENSION_ID
-
-    def is_dred(e):
-        return e.id == DRED_EXTENSION_ID and len(e.data) > len(PREFIX) and e.data.startswith(PREFIX)
-
-    first = next((i for i, e in enumerate(found) if is_dred(e)), None)
-    if loc is None:
-        check(first is None, f"DRED extension {first} not found")
-        return
-    check(loc.extension_index == first, f"DRED at extension {loc.extension_index}, the first is {first}")
-    e = found[first]
-    check(loc.payload == e.data[len(PREFIX):] and loc.frame == e.frame, "DRED payload/frame")
-    check(loc.frame_offset == e.frame * p.frame_samples // 120, "frame_offset")
-    start = loc.payload_offset
-    check(p.padding.offset <= start <= p.padding.offset + p.padding.length, "DRED payload outside the padding")
-    check(p.data[start:start + len(loc.payload)] == loc.payload, "DRED payload_offset does not point at it")
-
-
-def roundtrip_extensions(found, nb_frames: int, variant: int) -> None:
-    """Differential: libopus's generator (build_extensions) then the iterator (parse_extensions) give back
-    the same (frame, id, payload) in frame order, under each generator option."""
-    from dredconf.spec import build_extensions, parse_extensions
-
-    if nb_frames == 0 or len(found) > 512:
-        return
-    triples = found.triples()
-    opts = [dict(), dict(repeat=False), dict(last_l0=False), dict(separator="long"),
-            dict(pad_to=len(triples) * 3 + sum(len(d) for _, _, d in triples) + 40, pad_style="suffix")][variant % 5]
-    built = build_extensions(triples, nb_frames, **opts)
-    again = parse_extensions(built, nb_frames)
-    check(again.error is None, f"generator output does not parse ({again.error}) for {opts}")
-    want = sorted(triples, key=lambda t: t[0])
-    check(again.in_frame_order() == want, f"extension round trip differs under {opts}")
-
-
-def roundtrip_packet(p) -> None:
-    """Differential: build_packet from the parsed fields parses to the same frames and padding."""
-    from dredconf.spec import build_packet, parse_packet
-
-    frames = [p.frame_data(i) for i in range(p.frame_count)]
-    data = build_packet(frames, config=p.config, stereo=p.stereo, code=p.code,
-                        vbr=p.vbr if p.code == 3 else None,
-                        padding=p.padding_bytes if p.padding_flag else None)
-    q = parse_packet(data)
-    check([q.frame_data(i) for i in range(q.frame_count)] == frames, "rebuilt packet's frames differ")
-    check(q.padding_bytes == p.padding_bytes and q.toc == p.toc, "rebuilt packet's padding/TOC differ")
-
-
-# ----------------------------------------------------------------------- parsers
-
-@target("packet")
-def t_packet(data: bytes) -> None:
-    """Opus packet framing, then its padding's extensions and the DRED location (spec.parse_packet,
-    parse_extensions, find_dred), with the packet and extension round trips."""
-    from dredconf.errors import PacketError
-    from dredconf.spec import find_dred, parse_extensions, parse_packet
-
-    try:
-        p = parse_packet(data)
-    except PacketError as e:
-        check_error(e, len(data))
-        return
-    check_packet(p, data)
-    found = parse_extensions(p.padding_bytes, p.frame_count)
-    check_extensions(found, p.padding_bytes, p.frame_count)
-    check_location(find_dred(p, found), p, found)
-    roundtrip_packet(p)
-    roundtrip_extensions(found, p.frame_count, len(data))
-    return (p.code, p.vbr, min(p.frame_count, 3), found.error and found.error.rule, min(len(found), 4),
-            any(e.repeated for e in found))
-
-
-@target("extensions")
-def t_extensions(data: bytes) -> None:
-    """The padding extension iterator alone: first byte = frame count (0..48), the rest = padding;
-    round trip through libopus's generator."""
-    from dredconf.spec import parse_extensions
-
-    inp = Input(data)
-    nb_frames = inp.int(49)
-    padding = inp.rest()
-    found = parse_extensions(padding, nb_frames)
-    check_extensions(found, padding, nb_frames)
-    again = parse_extensions(padding, nb_frames)
-    check(again.triples() == found.triples() and str(again.error) == str(found.error), "parse is not deterministic")
-    roundtrip_extensions(found, nb_frames, len(data))
-    return (min(nb_frames, 3), found.error and found.error.rule, min(len(found), 4), any(e.repeated for e in found))
-
-
-# ----------------------------------------------------------------------- DRED envelopes
-
-CELT_2_5 = 16 << 3 | 3  # config 16: CELT NB 2.5 ms, code 3 (up to 48 frames)
-SILK_20 = 9 << 3 | 3  # config 9: SILK WB 20 ms, code 3 (up to 6 frames)
-SILK_60 = 11 << 3 | 3  # config 11: SILK WB 60 ms, code 3 (up to 2 frames)
-
-
-@dataclass
-class Envelope:
-    packet: bytes
-    payload: bytes  # the DRED bits
-    expect_found: bool  # a valid 'D' 12 envelope on the first DRED extension
-    frame: int
-    frame_offset: int
-
-
-def envelope(data: bytes) -> Envelope:
-    """Wrap fuzz bytes as the payload of an ID-126 'D' 12 extension in a valid code-3 packet.
-
-    Control byte 0: bits 0-2 envelope (0-4 valid, 5 other version, 6 prefix only, 7 other ID),
-    bit 3 L=0 (payload to the end) vs length coded, bits 4-5 what precedes it (nothing, a short
-    and a long extension, a decoy DRED with another version, an RTE group on frame 0),
-    bits 6-7 configuration (CELT 2.5 ms, SILK 20 ms, SILK 60 ms, CELT with 48 frames).
-    Control byte 1: frame count and the DRED's frame. The rest is the payload.
-    """
-    from dredconf.spec import DRED_EXPERIMENTAL_PREFIX as PREFIX, DRED_EXTENSION_ID, build_packet
-    from dredconf.spec.extensions import (ExtensionElement, FrameSeparator, RepeatTheseExtensions,
-                                          build_elements)
-
-    inp = Input(data)
-    c0, c1 = inp.byte(), inp.byte()
-    payload = inp.rest()
-    kind, l0, before, conf = c0 & 7, bool(c0 & 8), (c0 >> 4) & 3, c0 >> 6
-    toc, fs, max_m = [(CELT_2_5, 120, 48), (SILK_20, 960, 6), (SILK_60, 2880, 2), (CELT_2_5, 120, 48)][conf]
-    m = max_m if conf == 3 else 1 + (c1 & 63) % max_m
-    frame = (c1 >> 6) % m if conf != 3 else (c1 & 63) % m
-    ext_id = DRED_EXTENSION_ID if kind != 7 else 125
-    if kind <= 4 or kind == 7:
-        body = PREFIX + payload
-    elif kind == 5:
-        body = b"D" + bytes([13]) + payload
-    else:
-        body = PREFIX
-    elements = []
-    if before == 1:
-        elements += [ExtensionElement(5, b"\x01"), ExtensionElement(40, b"xy")]
-    elif before == 2:
-        elements += [ExtensionElement(DRED_EXTENSION_ID, b"D\x0b" + payload[:3])]
-    elif before == 3 and m > 1 and frame == 0:
-        elements += [ExtensionElement(7), RepeatTheseExtensions(L=1, payloads=((b"",),) * (m - 1))]
-    if frame:
-        elements.append(FrameSeparator(None if frame == 1 else frame))
-    elements.append(ExtensionElement(ext_id, body, L=0 if l0 else 1))
-    padding = build_elements(elements, m)
-    frames = [bytes([0xF8 ^ i]) for i in range(m)]
-    packet = build_packet(frames, config=toc >> 3, code=3, vbr=False, padding=padding)
-    found = ext_id == DRED_EXTENSION_ID and kind <= 4 and len(payload) > 0
-    return Envelope(packet, payload, found, frame, frame * fs // 120)
-
-
-def py_decode_header(payload: bytes, frame_offset: int):
-    """The DRED header read with the Python RangeDecoder wrapper following the draft text
-    (draft-ietf-mlcodec-opus-dred; SPEC-NOTES §3 steps 1-5), with the bit position after each field."""
-    from dredconf.reference.payload import RangeDecoder
-
-    rd = RangeDecoder(payload)
-    h, ends = {}, {}
-    h["q0"] = rd.uint(16); ends["q0"] = rd.tell()
-    h["dQ"] = rd.uint(8); ends["dQ"] = rd.tell()
-    flag = rd.uint(2); ends["extra_flag"] = rd.tell()
-    h["extra_flag"] = bool(flag)
-    h["extra_offset"] = 0
-    if flag:
-        h["extra_offset"] = rd.uint(256); ends["extra_offset"] = rd.tell()
-    h["offset"] = rd.uint(32); ends["offset"] = rd.tell()
-    h["dred_offset"] = 16 - h["offset"] - 32 * h["extra_offset"] + frame_offset
-    h["qmax"] = 15
-    if h["q0"] < 14 and h["dQ"] > 0:
-        n = 14 - h["q0"]
-        s = rd.decode(2 * n)
-        if s < n:
-            rd.update(0, n, 2 * n)
-        else:
-            h["qmax"] = h["q0"] + 1 + (s - n)
-            rd.update(s, s + 1, 2 * n)
-        ends["qmax"] = rd.tell()
-    return h, ends, rd
-
-
-def py_decode_payload(payload: bytes, frame_offset: int, stats):
-    """The whole payload in Python on the C primitives (uint, decode/update, Laplace-p0), as the draft reads."""
-    from dredconf.spec.dred import dred_level
-
-    h, ends, rd = py_decode_header(payload, frame_offset)
-
-    def values(r, p0):
-        return [0 if r[i] == 0 or p0[i] == 255 else rd.laplace_p0(int(p0[i]) << 7, int(r[i]) << 7)
-                for i in range(len(r))]
-
-    q0 = h["q0"]
-    h["state"] = values(stats.state_r[q0], stats.state_p0[q0])
-    h["levels"], h["latents"] = [], []
-    for k in range(26):
-        if 8 * len(payload) - rd.tell() <= 7:
-            break
-        q = dred_level(q0, h["dQ"], h["qmax"], k)
-        h["levels"].append(q)
-        h["latents"].append(values(stats.latent_r[q], stats.latent_p0[q]))
-    h["latent_count"] = len(h["latents"])
-    h["bits_total"] = rd.tell()
-    return h, ends
-
-
-def check_payload(d, payload: bytes, frame_offset: int, stats) -> None:
-    """Invariants of a decoded DRED payload (reference.payload.DredPayload)."""
-    from dredconf.spec.dred import dred_level
-
-    check(0 <= d.q0 <= 15 and 0 <= d.dQ <= 7, f"q0 {d.q0} / dQ {d.dQ}")
-    check(0 <= d.extra_offset <= 255 and (d.extra_flag or d.extra_offset == 0), f"extra_offset {d.extra_offset}")
-    check(0 <= d.offset <= 31, f"offset {d.offset}")
-    check(d.qmax == 15 or (d.q0 < d.qmax <= 14 and d.dQ > 0), f"qmax {d.qmax} with q0 {d.q0}")
-    check(d.dred_offset == 16 - d.offset - 32 * d.extra_offset + frame_offset, "dred_offset")
-    check(d.frame_offset == frame_offset, "frame_offset")
-    check(0 <= d.latent_count <= 26, f"latent_count {d.latent_count}")
-    check(len(d.levels) == d.latent_count == len(d.latents), "levels/latents lengths")
-    check(len(d.state) == 50 and all(len(x) == 25 for x in d.latents), "state/latent sizes")
-    for k, q in enumerate(d.levels):
-        check(0 <= q <= 15 and q == dred_level(d.q0, d.dQ, d.qmax, k), f"level {k} = {q}")
-        check(k == 0 or q >= d.levels[k - 1], "levels decrease")
-    bits = 8 * len(payload)
-    if d.latent_count < 26:
-        check(bits - d.bits_total <= 7, f"stopped at {d.latent_count} latents with {bits - d.bits_total} bits left")
-    prev = 0
-    for name, (a, b) in d.fields.items():
-        check(prev <= a <= b <= d.bits_total, f"field {name} at {a}..{b} (after {prev}, total {d.bits_total})")
-        prev = b
-    for k in range(d.latent_count):
-        check(bits - d.fields[f"latent{k}"][0] > 7, f"latent {k} started with 7 bits or fewer left")
-    q0 = d.q0
-    for i, v in enumerate(d.state):
-        if stats.state_r[q0][i] == 0 or stats.state_p0[q0][i] == 255:
-            check(v == 0, f"uncoded state[{i}] = {v}")
-    for k, x in enumerate(d.latents):
-        q = d.levels[k]
-        for i, v in enumerate(x):
-            if stats.latent_r[q][i] == 0 or stats.latent_p0[q][i] == 255:
-                check(v == 0, f"uncoded latents[{k}][{i}] = {v}")
-
-
-def _ints(d) -> tuple:
-    return (d.q0, d.dQ, d.extra_flag, d.extra_offset, d.offset, d.qmax, d.dred_offset, d.latent_count,
-            list(d.levels), list(d.state), [list(x) for x in d.latents])
-
-
-def c_decode_exact(payload: bytes, frame_offset: int, stats):
-    """dc_dred_decode on an exact-size heap copy of the payload (so ASan sees a one-byte overread)."""
-    from dredconf.reference._core import ffi, lib
-    from dredconf.reference.payload import _c_stats, _from_c
-
-    buf = ffi.new("unsigned char[]", len(payload))
-    ffi.memmove(buf, payload, len(payload))
-    out = ffi.new("dc_dred_payload *")
-    rc = lib.dc_dred_decode(buf, len(payload), frame_offset, 26, _c_stats(stats), out)
-    check(rc == 0, f"dc_dred_decode returned {rc}")
-    return _from_c(out)
-
-
-def check_dred_payload(payload: bytes, frame_offset: int, d, stats) -> None:
-    """Invariants, then the differential checks: Python header/payload reading vs the C decoder,
-    the exact-size C call, and decode(encode(decode(x))) == decode(x)."""
-    from dredconf.reference.payload import decode_dred_payload, encode_dred_payload
-
-    check_payload(d, payload, frame_offset, stats)
-    h, ends = py_decode_payload(payload, frame_offset, stats)
-    for k in ("q0", "dQ", "extra_flag", "extra_offset", "offset", "qmax", "dred_offset", "latent_count",
-              "bits_total"):
-        check(h[k] == getattr(d, k), f"{k}: Python reading {h[k]}, C core {getattr(d, k)}")
-    check(h["levels"] == list(d.levels) and h["state"] == list(d.state)
-          and h["latents"] == [list(x) for x in d.latents], "state/latents: Python reading and C core differ")
-    for name, end in ends.items():
-        check(d.fields.get(name, (None, None))[1] == end, f"field {name} ends at {d.fields.get(name)} in C, {end} in Python")
-    check(_ints(c_decode_exact(payload, frame_offset, stats)) == _ints(d), "exact-size C decode differs")
-    again = decode_dred_payload(encode_dred_payload(d, stats), frame_offset, stats)
-    check(_ints(again) == _ints(d), "decode(encode(decode(x))) differs from decode(x)")
-
-
-@target("dred_payload", c_core=True)
-def t_dred_payload(data: bytes) -> None:
-    """The DRED payload decoder through the reference decoder: fuzz bytes wrapped as an ID-126 'D' 12
-    extension (valid and invalid envelopes) in a valid code-3 packet; header cross-checked with the
-    Python RangeDecoder reading, re-encoding round trip."""
-    from dredconf.reference.decoder import ReferenceDecoder
-
-    model = _stats_model()
-    dec = _cache.get("dec_ints") or _cache.setdefault("dec_ints", ReferenceDecoder(model))
-    env = envelope(data)
-    r = dec.decode_packet(env.packet, 0)
-    check(not r.errors, f"valid envelope packet reported {r.errors}")
-    check((r.location is not None) == env.expect_found, f"DRED found={r.location is not None}, "
-                                                          f"expected {env.expect_found}")
-    check(r.to_json(with_features=False) is not None, "to_json")
-    if r.location is None:
-        check(r.payload is None, "payload without location")
-        return
-    check(r.location.payload == env.payload and r.location.frame == env.frame
-          and r.location.frame_offset == env.frame_offset, "DRED location differs from the envelope")
-    check_dred_payload(env.payload, env.frame_offset, r.payload, model.stats)
-    d = r.payload
-    return (d.latent_count, d.qmax == 15, d.extra_flag, d.q0)
-
-
-@target("standalone", c_core=True)
-def t_standalone(data: bytes) -> None:
-    """libopus's standalone feature-decoder records (dc_dred_decode_standalone): byte 0 = q0, byte 1 =
-    latent count, rest = bits; round trip, and the overlap with the packet path (same integers coded
-    with a header at dQ 0 decode the same)."""
-    from dredconf.reference.payload import (decode_dred_payload, decode_dred_standalone, encode_dred_payload,
-                                            encode_dred_standalone)
-
-    stats = _stats_model().stats
-    inp = Input(data)
-    q0, n = inp.int(16), inp.int(27)
-    rec = inp.rest()
-    s = decode_dred_standalone(rec, q0, n, stats)
-    check(s.q0 == q0 and s.latent_count == n and list(s.levels) == [q0] * n, "standalone header")
-    check(len(s.state) == 50 and len(s.latents) == n and all(len(x) == 25 for x in s.latents), "sizes")
-    check(not any(k in s.fields for k in ("q0", "dQ", "offset", "qmax")), "standalone record has header fields")
-    again = decode_dred_standalone(encode_dred_standalone(s, stats), q0, n, stats)
-    check(_ints(again) == _ints(s), "standalone decode(encode(decode(x))) differs")
-    spec = dict(q0=q0, dQ=0, extra_offset=0, offset=inp.int(32), qmax=15, state=s.state, latents=s.latents)
-    try:
-        enc = encode_dred_payload(spec, stats)
-    except ValueError as e:
-        check(n < 26 and "stop before the last latent" in str(e), f"packet path cannot code standalone ints: {e}")
-        return
-    p = decode_dred_payload(enc, 0, stats)
-    check(p.latent_count == n and list(p.state) == list(s.state)
-          and [list(x) for x in p.latents] == [list(x) for x in s.latents]
-          and list(p.levels) == [q0] * n, "packet path and standalone path disagree on the same integers")
-    return n
-
-
-@target("decode_full", c_core=True, max_len=2048)
-def t_decode_full(data: bytes) -> None:
-    """The full decode path with the real model: envelope as dred_payload, then the RDOVAE
-    (ReferenceDecoder(model, features=True), exact arithmetic); features shaped 4·latent_count × 20, finite, deterministic."""
-    import numpy as np
-
-    dec = _cache.get("dec_feat")
-    if dec is None:
-        from dredconf.reference.decoder import ReferenceDecoder
-
-        try:
-            dec = ReferenceDecoder(_stats_model(), features=True)
-        except ImportError as e:
-            raise Unavailable(f"RDOVAE decoder not importable: {e}") from None
-        _cache["dec_feat"] = dec
-    env = envelope(data)
-    r = dec.decode_packet(env.packet, 0)
-    check((r.location is not None) == env.expect_found, "DRED found/not found")
-    if r.payload is None:
-        check(r.features is None, "features without a payload")
-        return
-    f = r.features
-    check(f is not None and f.shape == (4 * r.payload.latent_count, 20) and f.dtype == np.float32,
-          f"features {None if f is None else (f.shape, f.dtype)} for {r.payload.latent_count} latents")
-    check(bool(np.all(np.isfinite(f))), "features not finite")
-    check(np.array_equal(dec._rdovae.decode(r.payload), f), "RDOVAE not deterministic")
-    json.dumps(r.to_json(with_features=True))
-    return (r.payload.latent_count, r.payload.q0, bool(np.any(np.abs(f) > 8)))
-
+import numpy as np
+from click.testing import CliRunner
+
+from dredconf.cli import main
+from dredconf.conformance.judge import Rules, judge_vector
+from dredconf.conformance.output_schema import MalformedOutput, packet_feature_records, parse_output
+from dredconf.conformance.profile import Profile
+from dredconf.conformance.results import LayerSummary, PacketResult
+from dredconf.errors import DredconfError, ModelError, StreamError
+from dredconf.reference import model as M
+from dredconf.spec import read_stream
+from tests.helpers.shared import expected_records, model_dir, shared_dir
+
+from .registry import (  # noqa: F401 - the registry and the checks, for the drivers and the tests
+    TARGETS, ContractViolation, Input, Target, Unavailable, _cache, _dredconf_errors, _stats_model, check,
+    check_error, check_extensions, check_location, check_packet, roundtrip_extensions, roundtrip_packet, target,
+)
+from .targets_bitstream import check_dred_payload, envelope  # noqa: F401 - registers the bitstream targets first
 
 # ----------------------------------------------------------------------- files
 
 @target("stream")
 def t_stream(data: bytes) -> None:
     """The stream-file reader (spec.read_stream) and the reference decoder over every record."""
-    from dredconf.errors import StreamError
     from dredconf.reference.decoder import ReferenceDecoder
-    from dredconf.spec import read_stream
 
     recs = list(read_stream(data))
     at = 0
@@ -535,9 +71,9 @@ def t_stream(data: bytes) -> None:
 
 @target("ogg", max_len=32768)
 def t_ogg(data: bytes) -> None:
-    """The Ogg Opus reader (vectors.ogg.parse_ogg_opus): pages, CRCs, lacing, headers."""
+    """The Ogg Opus reader (spec.ogg.parse_ogg_opus): pages, CRCs, lacing, headers."""
     try:
-        from dredconf.vectors.ogg import parse_ogg_opus
+        from dredconf.spec.ogg import parse_ogg_opus
     except ImportError as e:
         raise Unavailable(str(e)) from None
     s = parse_ogg_opus(data)
@@ -549,9 +85,6 @@ def t_ogg(data: bytes) -> None:
 def t_inspect_cli(data: bytes) -> None:
     """``dredconf inspect`` on a stream file (text, --json, --packet 0): exit 0/1, one-line errors naming
     their rule, valid JSON, every error's rule visible in the text view."""
-    from click.testing import CliRunner
-
-    from dredconf.cli import main
 
     d = _cache.get("cli_dir")
     if d is None:
@@ -586,10 +119,10 @@ def t_inspect_cli(data: bytes) -> None:
 
 @target("standalone_file", max_len=16384, c_core=True)
 def t_standalone_file(data: bytes) -> None:
-    """libopus's standalone record files (vectors.standalone.read_standalone), then every record
+    """libopus's standalone record files (spec.standalone.read_standalone), then every record
     decoded by the C core as in the standalone target."""
     try:
-        from dredconf.vectors.standalone import read_standalone
+        from dredconf.spec.standalone import read_standalone
     except ImportError as e:
         raise Unavailable(str(e)) from None
     from dredconf.reference.payload import decode_dred_standalone
@@ -615,8 +148,6 @@ def _manifest_mod():
 
 
 def _allowed_manifest() -> tuple:
-    from dredconf.errors import DredconfError
-
     m = _manifest_mod()
     return (m.ManifestError, DredconfError)
 
@@ -642,6 +173,42 @@ def t_manifest(data: bytes) -> None:
     m.validate_manifest(json.loads(m.dumps(got)))  # what the writer writes validates again
     rep = m.verify_corpus(d)
     rep.lines()
+
+
+_DUT_PACKETS = 3  # the decoder output judged: records for the first packets of S3
+
+
+def _dut_expected() -> list[dict]:
+    """The expected records the decoder output is judged against (S3's first packets, libopus's own)."""
+    if "dut_expected" not in _cache:
+        d = shared_dir()
+        if d is None:
+            raise Unavailable("no ../shared: the decoder output is judged against libopus's S3 records")
+        _cache["dut_expected"] = expected_records(d / "vectors" / "libopus-1.6.1" / "S3.expected.json.gz")[:_DUT_PACKETS]
+    return _cache["dut_expected"]
+
+
+@target("dut_output", max_len=65536, allowed=(MalformedOutput,))
+def t_dut_output(data: bytes) -> None:
+    """A decoder's output, the least trusted input there is: its JSON checked for shape
+    (conformance.output_schema), then judged in every layer under the default profile and without one;
+    documented error: MalformedOutput. The verdicts must serialize and read back."""
+    expected = _dut_expected()
+    records = parse_output(data, len(expected))
+    for profile in (Profile(), Profile(())):
+        layers, packets = judge_vector(records, expected, profile, Rules())
+        for s in layers.values():
+            check(LayerSummary.from_json(json.loads(json.dumps(s.to_json(), allow_nan=False))).verdict is s.verdict,
+                  "a layer summary does not read back")
+        for p in packets:
+            back = PacketResult.from_json(json.loads(json.dumps(p.to_json(), allow_nan=False)))
+            check(back.verdicts == p.verdicts, "a packet's verdicts do not read back")
+    # the same bytes as a libopus-features file: whole rows, or malformed
+    if len(data) % 80 == 0:
+        try:
+            packet_feature_records(data, expected)
+        except MalformedOutput:
+            pass
 
 
 _JSON_VALUES = [None, True, False, 0, -1, 1, 255, 256, 2 ** 31, 2 ** 64, -(2 ** 63), 1.5, 1e308, "", "x",
@@ -698,6 +265,7 @@ def mutate_json(data: bytes, max_size: int, rng: random.Random) -> bytes:
 
 
 TARGETS["manifest"].mutator = mutate_json
+TARGETS["dut_output"].mutator = mutate_json
 
 
 # ----------------------------------------------------------------------- model directory
@@ -716,8 +284,6 @@ _ANCHOR = re.compile(rb"#|\bconst\b|\{|\}|\[|\]|init_|linear_init|WEIGHTS_|NULL|
 
 def _model_texts():
     if "model_texts" not in _cache:
-        from dredconf.reference import model as M
-
         src = model_dir()
         if src is None or not src.is_dir():
             raise Unavailable("no model directory")
@@ -736,9 +302,6 @@ def t_model(data: bytes) -> None:
     """The model-directory loader on corrupted C-array text: edits of the real files (in a tmp dir)
     steered by the input, then load_model and, if it loads, the RDOVAE decoder on one payload (the FARGAN
     vocoder on two frames, for fargan_data.c); documented error: ModelError."""
-    from dredconf.errors import ModelError
-    from dredconf.reference import model as M
-
     texts, anchors, work, sums = _model_texts()
     inp = Input(data)
     names = [M.STATS_C, M.STATS_C, M.CONSTANTS_H, M.DEC_C, M.DEC_C, M.DEC_H, M.STATS_C, M.DEC_C, M.FARGAN_C]
@@ -795,8 +358,6 @@ def t_model(data: bytes) -> None:
 
 def _model_decode(model) -> None:
     """A (possibly corrupted, but accepted) model must decode a payload without crashing."""
-    import numpy as np
-
     from dredconf.reference.payload import decode_dred_payload
     from dredconf.reference.rdovae import RdovaeDecoder
 
@@ -844,13 +405,15 @@ def available(t: Target) -> str | None:
             _model_texts()
         if t.name == "manifest":
             _manifest_mod()
+        if t.name == "dut_output":
+            _dut_expected()
         if t.name == "decode_full":
             from dredconf.reference.decoder import ReferenceDecoder  # noqa: F401
             import dredconf.reference.rdovae  # noqa: F401
         if t.name == "ogg":
-            import dredconf.vectors.ogg  # noqa: F401
+            import dredconf.spec.ogg  # noqa: F401
         if t.name == "standalone_file":
-            import dredconf.vectors.standalone  # noqa: F401
+            import dredconf.spec.standalone  # noqa: F401
     except (Unavailable, ImportError) as e:
         return str(e)
     return None

@@ -1,7 +1,7 @@
-"""Ogg Opus (RFC 7845 on RFC 3533 Ogg) reader and writer.
+"""Ogg Opus (RFC 7845 on RFC 3533 Ogg): reader and writer, beside the other container formats.
 
-So that the corpus opens in ordinary Opus tools (``opusinfo``, ``opusdec``)
-and real ``.opus`` files can be inspected and checked:
+So that ``inspect`` reads real ``.opus`` files and the corpus opens in ordinary
+Opus tools (``opusinfo``, ``opusdec``):
 
 * :func:`write_ogg_opus` packs packets into one logical Ogg stream: an
   ``OpusHead`` page (beginning of stream), an ``OpusTags`` page, then audio
@@ -18,15 +18,45 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass, field
 
+import construct as cs
+
 from dredconf.errors import StreamError
 
+from .packet import frame_samples
+
 CAPTURE = b"OggS"
-HEADER = struct.Struct("<4sBBqIIIB")  # capture, version, type, granule, serial, seq, crc, segments
 FLAG_CONTINUED, FLAG_BOS, FLAG_EOS = 0x01, 0x02, 0x04
 #: A page is closed after the packet that brings it to this many bytes (real muxers use 4-8 KiB) ...
 PAGE_TARGET_BYTES = 4096
 #: ... or before a packet that would take its audio past 1 s (opusenc's default maximum muxing delay).
 PAGE_MAX_SAMPLES = 48000
+
+PageHeader = cs.Struct(
+    "capture_pattern" / cs.Bytes(4) * "RFC 3533 §6: 'OggS'",
+    "stream_structure_version" / cs.Int8ul * "RFC 3533 §6: 0",
+    "header_type_flag" / cs.Int8ul * "RFC 3533 §6: 0x01 continued packet, 0x02 first page, 0x04 last page",
+    "granule_position" / cs.Int64sl * "RFC 7845 §4: 48 kHz samples (pre-skip included) up to the last "
+                                      "packet completed on the page, -1 when none completes",
+    "bitstream_serial_number" / cs.Int32ul * "RFC 3533 §6: the logical stream",
+    "page_sequence_number" / cs.Int32ul * "RFC 3533 §6: 0, 1, 2... within the logical stream",
+    "CRC_checksum" / cs.Int32ul * "RFC 3533 §6: CRC-32 of the page with this field 0",
+    "number_page_segments" / cs.Int8ul * "RFC 3533 §6: entries in the segment table that follows",
+)
+"""RFC 3533 §6: the 27 bytes before a page's segment table (lacing values)."""
+_PAGE_HEADER = PageHeader.compile()  # the same schema, compiled: a page header is parsed per page
+_PAGE_HEADER_SIZE = PageHeader.sizeof()
+_CRC_FIELD = slice(22, 26)  # where CRC_checksum lies in the page header
+
+OpusHeadFields = cs.Struct(
+    "magic" / cs.Const(b"OpusHead") * "RFC 7845 §5.1: magic signature",
+    "version" / cs.Int8ul * "RFC 7845 §5.1: version, major version (high nibble) 0",
+    "channels" / cs.Int8ul * "RFC 7845 §5.1: output channel count",
+    "pre_skip" / cs.Int16ul * "RFC 7845 §5.1: 48 kHz samples to discard at the start",
+    "input_sample_rate" / cs.Int32ul * "RFC 7845 §5.1: informational",
+    "output_gain" / cs.Int16sl * "RFC 7845 §5.1: Q7.8 dB",
+    "mapping_family" / cs.Int8ul * "RFC 7845 §5.1.1: channel mapping family",
+)
+"""RFC 7845 §5.1: the identification header up to its channel mapping table."""
 
 
 def _crc_table() -> list[int]:
@@ -51,20 +81,8 @@ def ogg_crc(data: bytes) -> int:
     return crc
 
 
-# --- Opus packet duration (RFC 6716 §3.1), all the Ogg layer needs from a packet ----------------
-
-def samples_per_frame(toc: int) -> int:
-    """Samples per frame at 48 kHz for a TOC byte."""
-    config = toc >> 3
-    if config < 12:  # SILK-only: 10, 20, 40, 60 ms
-        return (480, 960, 1920, 2880)[config & 3]
-    if config < 16:  # hybrid: 10, 20 ms
-        return (480, 960)[config & 1]
-    return (120, 240, 480, 960)[config & 3]  # CELT-only: 2.5, 5, 10, 20 ms
-
-
 def packet_samples(packet: bytes) -> int:
-    """Duration of one Opus packet at 48 kHz (0 when it is too short to tell)."""
+    """Duration of one Opus packet at 48 kHz (RFC 6716 §3.1-3.2; 0 when it is too short to tell)."""
     if not packet:
         return 0
     code = packet[0] & 3
@@ -76,7 +94,7 @@ def packet_samples(packet: bytes) -> int:
         if len(packet) < 2:
             return 0
         count = packet[1] & 0x3F
-    return count * samples_per_frame(packet[0])
+    return count * frame_samples(packet[0])
 
 
 # --- headers --------------------------------------------------------------------------------------
@@ -96,29 +114,30 @@ class OpusHead:
     mapping: bytes = b""
 
     def to_bytes(self) -> bytes:
-        out = b"OpusHead" + struct.pack("<BBHIhB", self.version, self.channels, self.pre_skip,
-                                        self.input_sample_rate, self.output_gain, self.mapping_family)
+        out = OpusHeadFields.build(dict(version=self.version, channels=self.channels, pre_skip=self.pre_skip,
+                                        input_sample_rate=self.input_sample_rate, output_gain=self.output_gain,
+                                        mapping_family=self.mapping_family))
         if self.mapping_family != 0:
             out += struct.pack("<BB", self.stream_count or 1, self.coupled_count or 0) + self.mapping
         return out
 
     @classmethod
     def from_bytes(cls, data: bytes, offset: int = 0) -> "OpusHead":
-        if len(data) < 19 or not data.startswith(b"OpusHead"):
+        if len(data) < OpusHeadFields.sizeof() or not data.startswith(b"OpusHead"):
             raise StreamError("first packet is not an OpusHead identification header", rule="opus-head", offset=offset)
-        version, channels, pre_skip, rate, gain, family = struct.unpack_from("<BBHIhB", data, 8)
-        if version >> 4 != 0:
-            raise StreamError(f"OpusHead version {version}: major version not 0", rule="opus-head", offset=offset)
-        if channels == 0:
+        f = OpusHeadFields.parse(data)
+        if f.version >> 4 != 0:
+            raise StreamError(f"OpusHead version {f.version}: major version not 0", rule="opus-head", offset=offset)
+        if f.channels == 0:
             raise StreamError("OpusHead channel count 0", rule="opus-head", offset=offset)
-        head = cls(channels, pre_skip, rate, gain, family, version)
-        if family != 0:
-            if len(data) < 21 + channels:
+        head = cls(f.channels, f.pre_skip, f.input_sample_rate, f.output_gain, f.mapping_family, f.version)
+        if f.mapping_family != 0:
+            if len(data) < 21 + f.channels:
                 raise StreamError("OpusHead channel mapping table truncated", rule="opus-head", offset=offset)
             head.stream_count, head.coupled_count = data[19], data[20]
-            head.mapping = bytes(data[21:21 + channels])
-        elif channels > 2:
-            raise StreamError(f"mapping family 0 with {channels} channels", rule="opus-head", offset=offset)
+            head.mapping = bytes(data[21:21 + f.channels])
+        elif f.channels > 2:
+            raise StreamError(f"mapping family 0 with {f.channels} channels", rule="opus-head", offset=offset)
         return head
 
 
@@ -178,14 +197,16 @@ def iter_pages(data: bytes):
     pos = 0
     n = len(data)
     while pos < n:
-        if n - pos < HEADER.size:
+        if n - pos < _PAGE_HEADER_SIZE:
             raise StreamError(f"{n - pos} trailing bytes, too short for an Ogg page header", rule="ogg-page", offset=pos)
-        capture, version, flags, granule, serial, seq, crc, nseg = HEADER.unpack_from(data, pos)
-        if capture != CAPTURE:
+        h = _PAGE_HEADER.parse(data[pos:pos + _PAGE_HEADER_SIZE])
+        if h.capture_pattern != CAPTURE:
             raise StreamError("no Ogg capture pattern 'OggS'", rule="ogg-capture", offset=pos)
-        if version != 0:
-            raise StreamError(f"Ogg stream structure version {version}, expected 0", rule="ogg-version", offset=pos)
-        seg_start = pos + HEADER.size
+        if h.stream_structure_version != 0:
+            raise StreamError(f"Ogg stream structure version {h.stream_structure_version}, expected 0",
+                              rule="ogg-version", offset=pos)
+        nseg = h.number_page_segments
+        seg_start = pos + _PAGE_HEADER_SIZE
         if seg_start + nseg > n:
             raise StreamError("segment table runs past the end of the file", rule="ogg-page", offset=pos)
         lacing = data[seg_start:seg_start + nseg]
@@ -194,18 +215,22 @@ def iter_pages(data: bytes):
         if end > n:
             raise StreamError(f"page body of {body_len} bytes runs past the end of the file", rule="ogg-page", offset=pos)
         page = bytearray(data[pos:end])
-        page[22:26] = b"\0\0\0\0"
-        if ogg_crc(bytes(page)) != crc:
-            raise StreamError(f"page CRC {crc:08x} does not match its contents ({ogg_crc(bytes(page)):08x})",
+        page[_CRC_FIELD] = b"\0\0\0\0"
+        crc = ogg_crc(bytes(page))
+        if crc != h.CRC_checksum:
+            raise StreamError(f"page CRC {h.CRC_checksum:08x} does not match its contents ({crc:08x})",
                               rule="ogg-crc", offset=pos)
-        yield OggPage(pos, flags, granule, serial, seq, bytes(lacing), bytes(data[seg_start + nseg:end]))
+        yield OggPage(pos, h.header_type_flag, h.granule_position, h.bitstream_serial_number,
+                      h.page_sequence_number, bytes(lacing), bytes(data[seg_start + nseg:end]))
         pos = end
 
 
 def _page(flags: int, granule: int, serial: int, seq: int, segments: list[int], body: bytes) -> bytes:
-    hdr = HEADER.pack(CAPTURE, 0, flags, granule, serial, seq, 0, len(segments)) + bytes(segments)
-    page = bytearray(hdr + body)
-    page[22:26] = struct.pack("<I", ogg_crc(bytes(page)))
+    hdr = _PAGE_HEADER.build(dict(capture_pattern=CAPTURE, stream_structure_version=0, header_type_flag=flags,
+                                  granule_position=granule, bitstream_serial_number=serial,
+                                  page_sequence_number=seq, CRC_checksum=0, number_page_segments=len(segments)))
+    page = bytearray(hdr + bytes(segments) + body)
+    page[_CRC_FIELD] = struct.pack("<I", ogg_crc(bytes(page)))
     return bytes(page)
 
 
@@ -283,14 +308,19 @@ def parse_ogg_opus(data: bytes) -> OggOpusStream:
         raise StreamError("the Opus stream ends before its OpusTags header", rule="opus-tags", offset=len(data))
     if partial:
         raise StreamError("the last packet is cut off (lacing never ends)", rule="ogg-lacing", offset=len(data))
-    # The header pages must carry granule 0 and only headers; we also hold audio pages to monotonic granules.
+    _check_granules(stream)
+    return stream
+
+
+def _check_granules(stream: OggOpusStream) -> None:
+    """The header pages carry granule 0 and only headers; audio pages must not move their granules backwards."""
     last = 0
     for off, granule, completed in stream.pages:
         if completed and granule != -1:
             if granule < last:
-                raise StreamError(f"granule position {granule} goes backwards (was {last})", rule="ogg-granule", offset=off)
+                raise StreamError(f"granule position {granule} goes backwards (was {last})", rule="ogg-granule",
+                                  offset=off)
             last = granule
-    return stream
 
 
 def read_ogg_opus(data: bytes) -> list[bytes]:

@@ -1,7 +1,5 @@
-"""libopus dnn/vec.h's activations and int8 input quantisation, written in numpy for the layer tests.
-
-Two precisions: float64 (the formula itself, for the fixed-point core's stated error bounds) and
-float32 with every operation rounded (what libopus's generic C computes, for the exact core).
+"""libopus dnn/vec.h's activations and int8 input quantisation, written in numpy for the layer tests:
+float32 with every operation rounded, what libopus's generic C computes.
 """
 from __future__ import annotations
 
@@ -12,20 +10,6 @@ F32 = np.float32
 # vec.h tanh_approx: x (N0 + N1 x^2 + N2 x^4) / (D0 + D1 x^2 + D2 x^4), float32 literals
 TANH_NUM = [F32(v) for v in ("952.52801514", "96.39235687", "0.60863042")]
 TANH_DEN = [F32(v) for v in ("952.72399902", "413.36801147", "11.88600922")]
-
-
-def tanh_approx(x):
-    """tanh_approx in float64 from its float32 coefficients, clamped to [-1, 1]."""
-    n0, n1, n2 = (float(c) for c in TANH_NUM)
-    d0, d1, d2 = (float(c) for c in TANH_DEN)
-    x = np.asarray(x, dtype=np.float64)
-    x2 = x * x
-    return np.clip(x * (n0 + x2 * (n1 + x2 * n2)) / (d0 + x2 * (d1 + x2 * d2)), -1.0, 1.0)
-
-
-def sigmoid_approx(x):
-    """vec.h sigmoid_approx: 0.5 + 0.5 tanh_approx(x / 2), float64."""
-    return 0.5 + 0.5 * tanh_approx(0.5 * np.asarray(x, dtype=np.float64))
 
 
 def tanh_f32(x: np.ndarray) -> np.ndarray:

@@ -11,12 +11,11 @@ import pytest
 
 from dredconf.errors import StreamError
 from dredconf.spec import read_stream
-from dredconf.vectors.ogg import (
+from dredconf.spec.ogg import (
     FLAG_BOS, FLAG_CONTINUED, FLAG_EOS, iter_pages, ogg_crc, packet_samples, parse_ogg_opus, read_ogg_opus,
     write_ogg_opus,
 )
 
-from test_vectors_common import generated
 
 
 def _packets(n: int, size) -> list[bytes]:
@@ -110,8 +109,7 @@ def test_not_opus():
 
 @pytest.mark.skipif(shutil.which("opusinfo") is None or shutil.which("opusdec") is None,
                     reason="opus-tools (opusinfo, opusdec) not installed")
-def test_corpus_opens_in_opus_tools(tmp_path_factory, model_dir, tmp_path):
-    corpus = generated(tmp_path_factory.getbasetemp(), model_dir, 1)
+def test_corpus_opens_in_opus_tools(corpus, model_dir, tmp_path):
     for stream in sorted(corpus.glob("*.bit")):
         packets = [r.packet for r in read_stream(stream.read_bytes())]
         path = tmp_path / (stream.stem + ".opus")
