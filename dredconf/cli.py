@@ -302,3 +302,7 @@ main.add_command(check)
 from dredconf.vectors.cli import vectors  # noqa: E402
 
 main.add_command(vectors)
+
+from dredconf.authoring.cli import spec  # noqa: E402
+
+main.add_command(spec)
