@@ -167,8 +167,20 @@ def _payload_lines(base: int, e, indent: str, data: bytes) -> list[str]:
 def _padding(p, exts) -> list:
     blocks = [Heading("Padding extensions (draft-ietf-mlcodec-opus-extension)")]
     lines: list[str] = []
-    for t in exts.elements():
-        lines += _element_lines(p, exts, t) + [""]
+    elements = exts.elements()
+    i = 0
+    while i < len(elements):
+        run = i
+        while run < len(elements) and isinstance(elements[run].element, PaddingByte):
+            run += 1
+        if run - i > 1:  # a run of 0x01 bytes is drawn once
+            start = p.padding.offset + elements[i].span.offset
+            lines += _element_lines(p, exts, elements[i])[:-1] + [f"{_span(start, run - i)}: {run - i} padding "
+                                                                   "bytes 0x01", ""]
+            i = run
+            continue
+        lines += _element_lines(p, exts, elements[i]) + [""]
+        i += 1
     failure = exts.failure
     if failure is not None:
         at = p.padding.offset + failure.span.offset

@@ -169,3 +169,14 @@ def test_large_values_still_fit_72_columns(decoder, stats):
     rows = [ln for ln in text.splitlines() if ln.startswith("state[")]
     assert np.count_nonzero(mask) > 10 and min(len(ln.split(" = ")[1].split()) for ln in rows) < 10
     check_example(text, decoder)
+
+
+def test_a_run_of_padding_bytes_is_drawn_once(decoder, stats):
+    from dredconf.reference.payload import encode_dred_payload
+    from dredconf.spec import DRED_EXPERIMENTAL_PREFIX, build_extensions, build_packet
+
+    bits = encode_dred_payload(dict(q0=9, dQ=0, offset=4, state=[0] * 50, latents=[[0] * 25]), stats)
+    padding = build_extensions([(0, 126, DRED_EXPERIMENTAL_PREFIX + bits)], 1, pad_to=40)  # 0x01s first, as libopus
+    text = _text(build_packet([b"\x00"], config=9, code=3, padding=padding), stats, "padded")
+    assert "bytes 4..31: 28 padding bytes 0x01" in text and text.count("ID = 0, L = 1") == 1
+    check_example(text, decoder)
