@@ -306,3 +306,7 @@ main.add_command(vectors)
 from dredconf.synth import synth  # noqa: E402
 
 main.add_command(synth)
+
+from dredconf.authoring.cli import spec  # noqa: E402
+
+main.add_command(spec)

@@ -1,5 +1,6 @@
 """What the commands read: a stream file (libopus test-tool format, or Ogg Opus turned into it), standard input,
-or one packet in hex; each problem a click error that says what is wrong."""
+or one packet in hex; each problem a click error that says what is wrong. Shared by inspect, decode, synth and
+``dredconf spec example``."""
 from __future__ import annotations
 
 import sys
