@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from dredconf.vectors.sets import FROM_REFERENCE, PACKETS, STANDALONE, VectorSetError, load_vector_set
+from dredconf.vectors.sets import FROM_REFERENCE, PACKETS, STANDALONE, VOCODER, VectorSetError, load_vector_set
 
 
 @pytest.fixture
@@ -124,7 +124,8 @@ def test_generated_corpus_is_a_set(tmp_path, model):
     generate(tmp_path, 1, model)
     vs = load_vector_set(tmp_path)
     assert vs.layout == "corpus" and "seed 1" in vs.description
-    assert all(v.records and len(v.rules) == len(v.records) for v in vs.vectors)
+    assert all(v.records and len(v.rules) == len(v.records) for v in vs.vectors if v.kind == PACKETS)
+    assert [v.kind for v in vs.vectors].count(VOCODER) == 8  # the vocoder group: features and their synthesis
     # a corpus file changed after generation is refused by the manifest's own hashes
     stream = vs.vectors[0].input
     data = bytearray(stream.read_bytes())
