@@ -148,17 +148,22 @@ def _streams(streams: Any, paths: set[str], empty_ok: bool = False) -> dict[str,
     return stream_paths
 
 
-def _vector(v: Any, i: int, ids: set[str], flags: dict, stream_paths: dict[str, int]) -> None:
-    """One entry of ``vectors`` (the next packet of its stream)."""
-    w = f"vectors[{i}]"
-    _need(isinstance(v, dict), w, "an object")
+def _entry(v: Any, where: str, ids: set[str], flags: dict) -> str:
+    """What every entry has: a unique id, a comment, flags from the table; returns its name for messages."""
+    _need(isinstance(v, dict), where, "an object")
     vid = v.get("id")
-    _need(isinstance(vid, str) and vid and vid not in ids, f"{w}.id", "a unique non-empty string")
+    _need(isinstance(vid, str) and vid and vid not in ids, f"{where}.id", "a unique non-empty string")
     ids.add(vid)
-    w = f"vectors[{i}] ({vid})"
+    w = f"{where} ({vid})"
     _need(isinstance(v.get("comment"), str) and v["comment"], f"{w}.comment", "a non-empty string")
     _need(isinstance(v.get("flags"), list) and all(_among(f, flags) for f in v["flags"]), f"{w}.flags",
           "a list of flags from the manifest's flag table")
+    return w
+
+
+def _vector(v: Any, i: int, ids: set[str], flags: dict, stream_paths: dict[str, int]) -> None:
+    """One entry of ``vectors`` (the next packet of its stream)."""
+    w = _entry(v, f"vectors[{i}]", ids, flags)
     _need(_among(v.get("result"), RESULTS), f"{w}.result", f"one of {', '.join(RESULTS)}")
     _need(_among(v.get("stream"), stream_paths), f"{w}.stream", "a path listed in streams")
     _need(is_int(v.get("packet")) and v["packet"] == stream_paths[v["stream"]], f"{w}.packet",
@@ -180,15 +185,7 @@ def _vector(v: Any, i: int, ids: set[str], flags: dict, stream_paths: dict[str, 
 
 def _vocoder_item(v: Any, i: int, ids: set[str], flags: dict, kinds: dict[str, str]) -> None:
     """One entry of ``vocoder``: a features file, the PCM the reference synthesises from it, its frame count."""
-    w = f"vocoder[{i}]"
-    _need(isinstance(v, dict), w, "an object")
-    vid = v.get("id")
-    _need(isinstance(vid, str) and vid and vid not in ids, f"{w}.id", "a unique non-empty string")
-    ids.add(vid)
-    w = f"vocoder[{i}] ({vid})"
-    _need(isinstance(v.get("comment"), str) and v["comment"], f"{w}.comment", "a non-empty string")
-    _need(isinstance(v.get("flags"), list) and all(_among(f, flags) for f in v["flags"]), f"{w}.flags",
-          "a list of flags from the manifest's flag table")
+    w = _entry(v, f"vocoder[{i}]", ids, flags)
     _need(v.get("result") in ("valid", "acceptable"), f"{w}.result", "'valid' or 'acceptable'")
     if v["result"] == "acceptable":
         _need(isinstance(v.get("behaviour"), str) and v["behaviour"], f"{w}.behaviour",
