@@ -86,11 +86,15 @@ def _selected(decoder, data: bytes, raw: bool, packet: int | None):
     return results, status
 
 
+#: ``json.dumps(rec, separators=(",", ":"))``, its encoder made once; a record holds no cycles to look for.
+_encode_record = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
+
+
 def _echo_json(records) -> None:
     """``{"packets": [...]}`` written record by record (the same bytes as one json.dumps of the whole list)."""
     click.echo('{"packets":[', nl=False)
     for i, rec in enumerate(records):
-        click.echo(("," if i else "") + json.dumps(rec, separators=(",", ":")), nl=False)
+        click.echo(("," if i else "") + _encode_record(rec), nl=False)
     click.echo("]}")
 
 
