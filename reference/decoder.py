@@ -18,7 +18,7 @@ from dredconf.spec import find_dred, parse_extensions, parse_packet
 from dredconf.spec.stream import iter_records
 from dredconf.spec.record import INVALID_PACKET, dred_object, packet_record
 from dredconf.reference.model import Model, load_model
-from dredconf.reference.payload import DredPayload, decode_dred_arrays
+from dredconf.reference.payload import CStats, DredPayload, decode_dred_arrays
 
 #: Packets whose DRED payloads go to the C core in one call.
 BATCH = 256
@@ -103,6 +103,7 @@ class ReferenceDecoder:
         parts = ("stats", "decoder") if features else ("stats",)
         self.model = model if isinstance(model, Model) else load_model(model, parts=parts)
         self.features = features
+        self._stats = CStats(self.model.stats)  # the C form of the quantizer tables, made at the first decode
         self._rdovae = None
         if features:
             from dredconf.reference.rdovae import DEFAULT_ARITH, RdovaeDecoder
@@ -138,7 +139,9 @@ class ReferenceDecoder:
         if self._rdovae is not None:
             batch = self._rdovae.decode_batch(items)
         else:
-            batch = decode_dred_arrays(items, self.model.stats)
+            if self._stats.stats is not self.model.stats:  # the model's tables were replaced
+                self._stats = CStats(self.model.stats)
+            batch = decode_dred_arrays(items, self._stats)
         for row, r in enumerate(found):
             r._batch, r._row = batch, row
 

@@ -73,8 +73,28 @@ class DredPayload:
     extra_flag: bool = False
 
 
+class CStats:
+    """A stats object's tables in the C core's form, made (shape and range checked) the first time a call needs
+    them and kept: give one wherever ``stats`` is taken, and a decoder that decodes packet after packet does not
+    convert the same tables for each (``ReferenceDecoder`` keeps one for its model's stats object; tables
+    changed in place afterwards are not seen, a replaced stats object is)."""
+
+    def __init__(self, stats: Any):
+        self.stats = stats
+        self._made: dict = {}  # per cffi instance (the installed core, or the sanitizer build)
+
+    def cdata(self, core: Any = None):
+        f = ffi if core is None else core.ffi
+        made = self._made.get(f)
+        if made is None:
+            made = self._made[f] = _c_stats(self.stats, core)
+        return made
+
+
 def _c_stats(stats: Any, core: Any = None):
-    """A ``dc_dred_stats`` filled from the stats object's tables (shape and range checked)."""
+    """A ``dc_dred_stats`` filled from the stats object's tables (shape and range checked); a ``CStats``'s own."""
+    if type(stats) is CStats:
+        return stats.cdata(core)
     f = ffi if core is None else core.ffi
     if stats is None:
         raise ValueError("stats is required")
@@ -306,7 +326,7 @@ def decode_dred_arrays(payloads: Iterable[tuple[bytes, int]], stats: Any, max_la
     """Many DRED payloads (bytes after 'D' and the version, frame_offset) in one C call (``dc_dred_decode_many``),
     kept as arrays (``DredBatch``): their integers, as ``decode_dred_payload`` gives them, and, when ``rdovae``
     is a checked ``dc_rdovae_model *`` (``RdovaeDecoder`` passes its own, with ``arith``), their features.
-    ``core``: the C core (default the installed one)."""
+    ``stats``: the stats object, or a ``CStats`` of it; ``core``: the C core (default the installed one)."""
     f, c = (ffi, lib) if core is None else (core.ffi, core.lib)
     items = [(bytes(data), _int(fo, "frame_offset")) for data, fo in payloads]
     n = len(items)

@@ -3,12 +3,14 @@ built from the C core's batch arrays are the records the one-payload path builds
 ``spec.record.dred_object``), on every shared packet; payloads and features are made on demand and equal."""
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
 from dredconf.errors import StreamError
 from dredconf.reference.decoder import PacketResult, ReferenceDecoder
-from dredconf.reference.payload import decode_dred_arrays, decode_dred_payload, decode_dred_payloads
+from dredconf.reference.payload import CStats, decode_dred_arrays, decode_dred_payload, decode_dred_payloads
 from dredconf.spec import read_stream, write_stream
 from tests.helpers.shared import STREAMS
 
@@ -101,3 +103,27 @@ def test_a_stream_error_ends_the_records_after_the_last_batch(decoder, ground_tr
     assert [r.index for r in out[:-1]] == list(range(300))
     got = decoder.decode_stream(broken)
     assert got["errors"][-1] == str(out[-1]) and len(got["packets"]) == 300
+
+
+def test_the_c_stats_are_made_once_per_model(decoder, ground_truth):
+    data = ground_truth["S3"][0]
+    packet = next(r.data for r in decoder.decode_records(data) if r.location is not None)
+    first = decoder.decode_packet(packet).to_json(with_features=False)
+    made = decoder._stats.cdata()
+    assert decoder.decode_packet(packet).to_json(with_features=False) == first
+    assert decoder._stats.cdata() is made  # kept, not made again
+    items = [(b"\x01\x02\x03", 0), (b"\xff" * 40, 8)]
+    assert decode_dred_arrays(items, CStats(decoder.model.stats)).payloads() == \
+        decode_dred_payloads(items, decoder.model.stats)
+
+
+def test_replaced_or_broken_stats_are_read_again(model_dir, ground_truth):
+    dec = ReferenceDecoder(model_dir)
+    packet = next(r.data for r in dec.decode_records(ground_truth["S3"][0]) if r.location is not None)
+    want = dec.decode_packet(packet).to_json(with_features=False)
+    stats = dec.model.stats
+    dec.model.stats = dataclasses.replace(stats, latent_p0=stats.latent_p0[:15])
+    with pytest.raises(ValueError, match=r"stats\.latent_p0 has 375 entries, expected 16x25"):
+        dec.decode_packet(packet)
+    dec.model.stats = stats
+    assert dec.decode_packet(packet).to_json(with_features=False) == want
