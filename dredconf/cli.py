@@ -1,6 +1,7 @@
 """The ``dredconf`` command line: inspect, decode, compare, model (check and vectors plug in below)."""
 from __future__ import annotations
 
+import itertools
 import json
 import sys
 from pathlib import Path
@@ -48,11 +49,20 @@ def _selected(decoder, data: bytes, raw: bool, packet: int | None):
     return results, status
 
 
+#: ``json.dumps(obj, separators=(",", ":"))``, its encoder made once; records hold no cycles to look for.
+_encode_json = json.JSONEncoder(separators=(",", ":"), check_circular=False).encode
+#: Records ``_echo_json`` encodes and writes together.
+JSON_CHUNK = 64
+
+
 def _echo_json(records) -> None:
-    """``{"packets": [...]}`` written record by record (the same bytes as one json.dumps of the whole list)."""
+    """``{"packets": [...]}`` written ``JSON_CHUNK`` records at a time (the same bytes as one json.dumps of the
+    whole list; memory does not grow with the stream)."""
     click.echo('{"packets":[', nl=False)
-    for i, rec in enumerate(records):
-        click.echo(("," if i else "") + json.dumps(rec, separators=(",", ":")), nl=False)
+    records, sep = iter(records), ""
+    while chunk := list(itertools.islice(records, JSON_CHUNK)):
+        click.echo(sep + _encode_json(chunk)[1:-1], nl=False)  # the chunk's records without the list's brackets
+        sep = ","
     click.echo("]}")
 
 

@@ -14,11 +14,14 @@ The dead-zone tables are encoder-side quantisation only and are not read here.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
 from dredconf.reference._core import ffi, lib
+from dredconf.spec.derived import maker
+from dredconf.spec.record import FRAMES_PER_LATENT, NUM_FEATURES, dred_object_of_lists
 
 LEVELS = lib.DC_DRED_LEVELS
 LATENT_DIM = lib.DC_DRED_LATENT_DIM
@@ -37,6 +40,7 @@ STATS_TABLES = {
     "state_r": (LEVELS, STATE_DIM),
     "state_p0": (LEVELS, STATE_DIM),
 }
+_PER_LATENT = FRAMES_PER_LATENT * NUM_FEATURES  # feature values per latent (80)
 _ENCODE_CAP = 4096  # first buffer tried by the encoders; doubled while too small
 _ENCODE_CAP_MAX = 1 << 28
 
@@ -69,8 +73,28 @@ class DredPayload:
     extra_flag: bool = False
 
 
+class CStats:
+    """A stats object's tables in the C core's form, made (shape and range checked) the first time a call needs
+    them and kept: give one wherever ``stats`` is taken, and a decoder that decodes packet after packet does not
+    convert the same tables for each (``ReferenceDecoder`` keeps one for its model's stats object; tables
+    changed in place afterwards are not seen, a replaced stats object is)."""
+
+    def __init__(self, stats: Any):
+        self.stats = stats
+        self._made: dict = {}  # per cffi instance (the installed core, or the sanitizer build)
+
+    def cdata(self, core: Any = None):
+        f = ffi if core is None else core.ffi
+        made = self._made.get(f)
+        if made is None:
+            made = self._made[f] = _c_stats(self.stats, core)
+        return made
+
+
 def _c_stats(stats: Any, core: Any = None):
-    """A ``dc_dred_stats`` filled from the stats object's tables (shape and range checked)."""
+    """A ``dc_dred_stats`` filled from the stats object's tables (shape and range checked); a ``CStats``'s own."""
+    if type(stats) is CStats:
+        return stats.cdata(core)
     f = ffi if core is None else core.ffi
     if stats is None:
         raise ValueError("stats is required")
@@ -91,34 +115,121 @@ def _c_stats(stats: Any, core: Any = None):
 
 _HEADER = ("q0", "dQ", "extra_flag", "extra_offset", "offset", "qmax", "dred_offset", "frame_offset", "latent_count",
            "bits_total")
+_COUNT = _HEADER.index("latent_count")
 _HEADER_FIELDS = 7   # FIELD_NAMES before latent0: present or not by the payload's header
+_make_payload = maker(DredPayload)
+
+
+@lru_cache(maxsize=None)
+def _layout(f) -> tuple:
+    """Where the members of ``dc_dred_payload`` lie, in int32 units: (row width, header columns, levels, state,
+    latents, field_start, field_end), per cffi instance (the installed core, or the sanitizer build)."""
+    def at(member: str) -> int:
+        return f.offsetof("dc_dred_payload", member) // 4
+
+    return (f.sizeof("dc_dred_payload") // 4, [at(k) for k in _HEADER], at("levels"), at("state"), at("latents"),
+            at("field_start"), at("field_end"))
+
+
+@lru_cache(maxsize=None)
+def _field_names(header_present: int, latent_count: int) -> tuple[str, ...]:
+    """The names of the fields a payload codes: the header fields whose bit is set in ``header_present``
+    (bit i for FIELD_NAMES[i]), then the first ``latent_count`` latents."""
+    return tuple(name for i, name in enumerate(FIELD_NAMES[:_HEADER_FIELDS]) if header_present >> i & 1) + \
+        FIELD_NAMES[_HEADER_FIELDS:_HEADER_FIELDS + latent_count]
+
+
+def _lists(rows: np.ndarray, layout: tuple) -> tuple[np.ndarray, np.ndarray, list, list, list]:
+    """What n payloads' int32 rows code, selected by numpy and turned into lists at once: the header rows
+    (``_HEADER``), which latents are coded (n, 26), the coded levels and latents of all payloads one after
+    another (each payload's first ``latent_count``), and the state rows."""
+    _, header_at, levels_at, state_at, latents_at, _, _ = layout
+    header = rows[:, header_at]
+    coded = np.arange(MAX_LATENTS) < header[:, _COUNT, None]  # latent k of payload i is coded
+    levels = rows[:, levels_at:levels_at + MAX_LATENTS][coded].tolist()
+    latents = rows[:, latents_at:latents_at + MAX_LATENTS * LATENT_DIM].reshape(-1, MAX_LATENTS, LATENT_DIM)[coded]
+    return header, coded, levels, latents.tolist(), rows[:, state_at:state_at + STATE_DIM].tolist()
+
+
+def _int32_rows(out, n: int, f) -> tuple[np.ndarray, tuple]:
+    """n filled ``dc_dred_payload`` structs as int32 rows (every member is an int), and their layout."""
+    layout = _layout(f)
+    return np.frombuffer(f.buffer(out), dtype=np.int32).reshape(-1, layout[0])[:n], layout
 
 
 def _rows(out, n: int, core: Any = None) -> list[DredPayload]:
-    """The Python records of n filled ``dc_dred_payload`` structs (every member an int: read as int32
-    rows, each array turned into lists at once by numpy)."""
-    f = ffi if core is None else core.ffi
-    rows = np.frombuffer(f.buffer(out), dtype=np.int32).reshape(-1, f.sizeof("dc_dred_payload") // 4)[:n]
-
-    def block(member: str, width: int) -> np.ndarray:
-        at = f.offsetof("dc_dred_payload", member) // 4
-        return rows[:, at:at + width]
-
-    header = rows[:, [f.offsetof("dc_dred_payload", k) // 4 for k in _HEADER]].tolist()
-    levels, state = block("levels", MAX_LATENTS).tolist(), block("state", STATE_DIM).tolist()
-    latents = block("latents", MAX_LATENTS * LATENT_DIM).reshape(n, MAX_LATENTS, LATENT_DIM).tolist()
-    starts, ends = block("field_start", len(FIELD_NAMES)).tolist(), block("field_end", len(FIELD_NAMES)).tolist()
+    """The Python records of n filled ``dc_dred_payload`` structs (``_lists``, and the positions of the fields
+    each codes)."""
+    rows, layout = _int32_rows(out, n, ffi if core is None else core.ffi)
+    header, coded, levels, latents, state = _lists(rows, layout)
+    start_at, end_at = layout[5:]
+    starts = rows[:, start_at:start_at + len(FIELD_NAMES)]
+    present = np.concatenate([starts[:, :_HEADER_FIELDS] >= 0, coded], axis=1)  # the fields each payload codes
+    spans = list(zip(starts[present].tolist(), rows[:, end_at:end_at + len(FIELD_NAMES)][present].tolist()))
+    header_present = (present[:, :_HEADER_FIELDS] << np.arange(_HEADER_FIELDS)).sum(axis=1).tolist()
     result = []
-    for h, lev, st, lat, a, b in zip(header, levels, state, latents, starts, ends):
+    at = spans_at = 0
+    for h, st, hp in zip(header.tolist(), state, header_present):
         q0, dQ, extra_flag, extra_offset, offset, qmax, dred_offset, frame_offset, k, bits_total = h
-        last = _HEADER_FIELDS + k   # latent fields: exactly the first k
-        fields = {name: (a[i], b[i]) for i, name in enumerate(FIELD_NAMES[:_HEADER_FIELDS]) if a[i] >= 0}
-        fields.update(zip(FIELD_NAMES[_HEADER_FIELDS:last], zip(a[_HEADER_FIELDS:last], b[_HEADER_FIELDS:last])))
-        result.append(DredPayload(q0=q0, dQ=dQ, extra_offset=extra_offset, offset=offset, qmax=qmax,
-                                  dred_offset=dred_offset, frame_offset=frame_offset, latent_count=k, levels=lev[:k],
-                                  state=st, latents=lat[:k], fields=fields, bits_total=bits_total,
-                                  extra_flag=bool(extra_flag)))
+        names = _field_names(hp, k)
+        fields = dict(zip(names, spans[spans_at:spans_at + len(names)]))
+        spans_at += len(names)
+        result.append(_make_payload(q0, dQ, extra_offset, offset, qmax, dred_offset, frame_offset, k,
+                                    levels[at:at + k], st, latents[at:at + k], fields, bits_total, bool(extra_flag)))
+        at += k
     return result
+
+
+class DredBatch:
+    """What the C core decoded from n payloads in one call (``dc_dred_decode_many``), kept as its arrays: the
+    ``DredPayload`` objects are made when one is asked for (``payload(i)``); the ``dred`` object of a record
+    (``dred_object(i)``) is made from lists numpy makes for the whole batch at once, so a stream's records cost
+    no per-payload object on the way."""
+
+    def __init__(self, out, n: int, features: np.ndarray | None, core: Any = None):
+        self._out, self._core, self._f, self.n = out, core, ffi if core is None else core.ffi, n
+        #: float32 (n, 26*80), payload i's first ``80*latent_count`` values; None without the RDOVAE
+        self.features_array = features
+        header, _, self._levels, self._latents, self._state = _lists(*_int32_rows(out, n, self._f))
+        self._header = header.tolist()
+        self._first = (np.cumsum(header[:, _COUNT]) - header[:, _COUNT]).tolist()  # payload i's first latent
+        self._given = bytearray(n)  # payload i's lists went to a record: later records make their own
+        self._payloads: list[DredPayload] | None = None
+
+    def __len__(self) -> int:
+        return self.n
+
+    def payload(self, i: int) -> DredPayload:
+        """Payload i's integers, as ``decode_dred_payload`` gives them (the first asked for makes the whole
+        batch's: who reads one payload of a stream reads them all, the text view as the loss view)."""
+        if not 0 <= i < self.n:
+            raise IndexError(i)
+        if self._payloads is None:
+            self._payloads = self.payloads()
+        return self._payloads[i]
+
+    def payloads(self) -> list[DredPayload]:
+        """Every payload's integers, in order."""
+        return _rows(self._out, self.n, self._core)
+
+    def features(self, i: int) -> np.ndarray | None:
+        """Payload i's features, float32 (4*latent_count, 20), newest first (a view of ``features_array``)."""
+        if self.features_array is None:
+            return None
+        return self.features_array[i, :_PER_LATENT * self._header[i][_COUNT]].reshape(-1, NUM_FEATURES)
+
+    def dred_object(self, i: int, *, with_features: bool) -> dict:
+        """The ``dred`` object of payload i's record (``spec.record.dred_object``), with its features or not."""
+        q0, dQ, _, extra_offset, offset, qmax, _, frame_offset, k, _ = self._header[i]
+        if self._given[i]:  # a record holds the batch's lists already: this one gets its own, from the struct
+            _, _, levels, latents, (state,) = _lists(*_int32_rows(self._out + i, 1, self._f))
+        else:
+            at = self._first[i]
+            levels, state, latents = self._levels[at:at + k], self._state[i], self._latents[at:at + k]
+            self._given[i] = 1
+        features = self.features(i) if with_features else None
+        return dred_object_of_lists(frame_offset, q0, dQ, extra_offset, offset, qmax, levels, state, latents,
+                                    None if features is None else features.tolist())
 
 
 def _from_c(out) -> DredPayload:
@@ -210,14 +321,12 @@ def decode_dred_payload(payload: bytes, frame_offset: int, stats: Any, max_laten
     return _from_c(out)
 
 
-def decode_dred_batch(payloads: Iterable[tuple[bytes, int]], stats: Any, max_latents: int = MAX_LATENTS, *,
-                      rdovae: Any = None, arith: int = 0, core: Any = None) -> tuple[list[DredPayload], np.ndarray | None]:
-    """Many DRED payloads (bytes after 'D' and the version, frame_offset) in one C call (``dc_dred_decode_many``).
-
-    Returns their integers, as ``decode_dred_payload`` gives them, and, when ``rdovae`` is a checked
-    ``dc_rdovae_model *`` (``RdovaeDecoder.decode_many`` passes its own, with ``arith``), their features:
-    float32 (n, 26*80), payload i's first ``80*latent_count`` values.  ``core``: the C core (default the installed one).
-    """
+def decode_dred_arrays(payloads: Iterable[tuple[bytes, int]], stats: Any, max_latents: int = MAX_LATENTS, *,
+                       rdovae: Any = None, arith: int = 0, core: Any = None) -> DredBatch:
+    """Many DRED payloads (bytes after 'D' and the version, frame_offset) in one C call (``dc_dred_decode_many``),
+    kept as arrays (``DredBatch``): their integers, as ``decode_dred_payload`` gives them, and, when ``rdovae``
+    is a checked ``dc_rdovae_model *`` (``RdovaeDecoder`` passes its own, with ``arith``), their features.
+    ``stats``: the stats object, or a ``CStats`` of it; ``core``: the C core (default the installed one)."""
     f, c = (ffi, lib) if core is None else (core.ffi, core.lib)
     items = [(bytes(data), _int(fo, "frame_offset")) for data, fo in payloads]
     n = len(items)
@@ -226,14 +335,22 @@ def decode_dred_batch(payloads: Iterable[tuple[bytes, int]], stats: Any, max_lat
     offsets[1:] = np.cumsum([len(d) for d, _ in items])
     frames = np.array([fo for _, fo in items] or [0], np.int32)
     out = f.new("dc_dred_payload[]", max(n, 1))
-    feats = np.zeros((n, MAX_LATENTS * 80) if rdovae is not None else (1,), np.float32)
+    feats = np.zeros((n, MAX_LATENTS * _PER_LATENT) if rdovae is not None else (1,), np.float32)
     rc = c.dc_dred_decode_many(f.NULL if rdovae is None else rdovae, arith, _c_stats(stats, core), blob, len(blob),
                                f.from_buffer("int64_t[]", offsets), f.from_buffer("int32_t[]", frames), n,
                                _int(max_latents, "max_latents"), out, f.from_buffer("float[]", feats), feats.size)
     if rc != 0:
         raise ValueError(f"cannot decode DRED payloads: invalid argument (frame_offset 0..{lib.DC_DRED_MAX_FRAME_OFFSET}, "
                          f"max_latents 0..{MAX_LATENTS}) or model ({rc})")
-    return _rows(out, n, core), (feats if rdovae is not None else None)
+    return DredBatch(out, n, feats if rdovae is not None else None, core)
+
+
+def decode_dred_batch(payloads: Iterable[tuple[bytes, int]], stats: Any, max_latents: int = MAX_LATENTS, *,
+                      rdovae: Any = None, arith: int = 0, core: Any = None) -> tuple[list[DredPayload], np.ndarray | None]:
+    """``decode_dred_arrays`` as a list of ``DredPayload`` and the features, float32 (n, 26*80), payload i's first
+    ``80*latent_count`` values (None without ``rdovae``)."""
+    batch = decode_dred_arrays(payloads, stats, max_latents, rdovae=rdovae, arith=arith, core=core)
+    return batch.payloads(), batch.features_array
 
 
 def decode_dred_payloads(payloads: Iterable[tuple[bytes, int]], stats: Any,

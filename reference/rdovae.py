@@ -30,7 +30,7 @@ import numpy as np
 from dredconf.errors import ModelError
 from dredconf.reference._core import ffi, lib
 from dredconf.reference.clayers import ARITHMETIC, CArrays, CoreNetwork
-from dredconf.reference.payload import DredPayload, decode_dred_batch
+from dredconf.reference.payload import DredBatch, DredPayload, decode_dred_arrays
 
 LEVELS = lib.DC_RDOVAE_LEVELS
 STATE_DIM = lib.DC_RDOVAE_STATE_DIM
@@ -214,10 +214,14 @@ class RdovaeDecoder(CoreNetwork):
                     max_latents: int = MAX_LATENTS) -> list[tuple[DredPayload, np.ndarray]]:
         """Many DRED payloads (the bytes after 'D' and the version, with their frame_offset) in one
         C call: for each, its integers (as ``payload.decode_dred_payload``) and features (as ``decode``)."""
-        found, feats = decode_dred_batch(payloads, self.model.stats, max_latents, rdovae=self._m,
-                                         arith=_ARITH[self.arith], core=self._core)
-        per = lib.DC_RDOVAE_OUT_PER_LATENT
-        return [(p, feats[i, :per * p.latent_count].reshape(-1, NUM_FEATURES)) for i, p in enumerate(found)]
+        batch = self.decode_batch(payloads, max_latents)
+        return [(p, batch.features(i)) for i, p in enumerate(batch.payloads())]
+
+    def decode_batch(self, payloads: Iterable[tuple[bytes, int]], max_latents: int = MAX_LATENTS) -> DredBatch:
+        """``decode_many``'s one C call, its output kept as arrays (``payload.DredBatch``: integers and features,
+        each payload's objects made when asked for)."""
+        return decode_dred_arrays(payloads, self.model.stats, max_latents, rdovae=self._m, arith=_ARITH[self.arith],
+                                  core=self._core)
 
 
 def _int32_array(values: Any, what: str) -> np.ndarray:

@@ -8,6 +8,7 @@ from typing import Any, NamedTuple
 
 from construct import this
 
+from .derived import maker
 from .extensions import ExtensionList, parse_extensions
 from .packet import OpusPacket
 
@@ -89,6 +90,9 @@ class DredLocation:
     payload_offset: int  # byte offset of ``payload`` within the packet
 
 
+_make_location = maker(DredLocation)
+
+
 def find_dred(packet: OpusPacket, extensions: ExtensionList | None = None) -> DredLocation | None:
     """The first extension with the DRED ID whose payload is longer than the prefix and starts
     with it (others are ignored); None if there is none before the padding's first error."""
@@ -97,8 +101,8 @@ def find_dred(packet: OpusPacket, extensions: ExtensionList | None = None) -> Dr
     for index, ext in enumerate(extensions):
         if is_dred(ext.id, ext.data):
             skip = len(DRED_EXPERIMENTAL_PREFIX)
-            return DredLocation(extension_index=index, frame=ext.frame,
-                                frame_offset=frame_offset(ext.frame, packet.frame_samples),
-                                payload=ext.data[skip:],
-                                payload_offset=packet.padding.offset + ext.offset + skip)
+            return _make_location(extension_index=index, frame=ext.frame,
+                                  frame_offset=frame_offset(ext.frame, packet.frame_samples),
+                                  payload=ext.data[skip:],
+                                  payload_offset=packet.padding.offset + ext.offset + skip)
     return None

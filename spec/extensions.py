@@ -31,6 +31,7 @@ from .elements import (
     ExtensionElement, ExtensionHeader, Failed, FrameIncrement, FrameSeparator, LongLength, PaddingByte, PaddingRest,
     RawBytes, RepeatTheseExtensions, ShortPayload, Traced, Truncated,
 )
+from .derived import byte_table, maker
 from .packet import Span
 
 # The suite's limit on extensions listed for one packet. libopus has none (its iterator keeps no list),
@@ -55,6 +56,9 @@ class ExtensionList(Sequence):
 
     def __getitem__(self, index):
         return self.extensions[index]
+
+    def __iter__(self):
+        return iter(self.extensions)
 
     def triples(self) -> list[tuple[int, int, bytes]]:
         """(frame, id, payload) in bitstream order."""
@@ -109,35 +113,56 @@ class ExtensionList(Sequence):
         return RepeatTheseExtensions(L=head.L, payloads=payloads)
 
 
+_make_list = maker(ExtensionList)
+
+
 class _Cursor:
-    """A read position over the padding that applies the declarative pieces."""
+    """A read position over the padding that applies the declarative pieces: a one-byte coding from the piece's
+    ``byte_table`` (made once), a longer one parsed by the piece itself."""
+
+    __slots__ = ("data", "pos", "end", "_stream")
 
     def __init__(self, data: bytes):
         self.data = data
-        self.stream = io.BytesIO(data)
-
-    @property
-    def pos(self) -> int:
-        return self.stream.tell()
+        self.pos = 0
+        self.end = len(data)
+        self._stream = None  # a stream over the data, for the pieces' own parse
 
     @property
     def left(self) -> int:
-        return len(self.data) - self.stream.tell()
+        return self.end - self.pos
 
     def read(self, piece: cs.Construct):
-        return piece.parse_stream(self.stream)
+        """The next ``piece`` (``cs.StreamError`` when it runs past the end)."""
+        pos = self.pos
+        if pos < self.end:
+            value = _BYTE_TABLES[id(piece)][self.data[pos]]
+            if value is not None:
+                self.pos = pos + 1
+                return value
+        if self._stream is None:
+            self._stream = io.BytesIO(self.data)
+        self._stream.seek(pos)
+        value = piece.parse_stream(self._stream)
+        self.pos = self._stream.tell()
+        return value
 
     def header(self):
         """The next ``ExtensionHeader`` (from the schema's parse of each byte value, made once)."""
-        return HEADER_OF_BYTE[self.stream.read(1)[0]]
+        head = HEADER_OF_BYTE[self.data[self.pos]]
+        self.pos += 1
+        return head
 
     def skip_run(self, run: re.Pattern) -> None:
         """Skip the bytes ``run`` matches here (a run of no-op padding bytes) in one step."""
-        self.stream.seek(run.match(self.data, self.pos).end())
+        self.pos = run.match(self.data, self.pos).end()
 
     def skip(self, n: int) -> None:
-        self.stream.seek(n, io.SEEK_CUR)
+        self.pos += n
 
+
+# The schema's parse of each one-byte coding of the pieces the cursor reads (by the piece's id).
+_BYTE_TABLES = {id(piece): byte_table(piece) for piece in (ShortPayload, FrameIncrement, LongLength)}
 
 # Runs of elements that change nothing: 0x01 (a padding byte), 0x03 0x00 (advance by 0 frames) and, while the
 # repeat group is empty, 0x05 (Repeat These Extensions, L=1, of nothing). Skipping a run in one step keeps a
@@ -210,15 +235,19 @@ class PaddingExtensions(cs.Construct):
         self.nb_frames = nb_frames
 
     def _parse(self, stream, context, path):
-        nb_frames = cs.evaluate(self.nb_frames, context)
-        data = cs.stream_read_entire(stream, path)
+        return self.walk(cs.stream_read_entire(stream, path), cs.evaluate(self.nb_frames, context))
+
+    @staticmethod
+    def walk(data: bytes, nb_frames: int) -> ExtensionList:
+        """The ``ExtensionList`` of a whole padding (bytes); ``parse_extensions`` calls it directly (construct's
+        parse adds only a stream around the same bytes and a context for ``nb_frames``)."""
         found: list[Extension] = []
         marks: list[tuple[int, int, int, int, int, int]] = []
         try:
-            self._walk(_Cursor(data), nb_frames, found, marks)
+            PaddingExtensions._walk(_Cursor(data), nb_frames, found, marks)
         except (ExtensionError, LimitError) as err:
-            return ExtensionList(tuple(found), err, data, tuple(marks), nb_frames)
-        return ExtensionList(tuple(found), None, data, tuple(marks), nb_frames)
+            return _make_list(tuple(found), err, data, tuple(marks), nb_frames)
+        return _make_list(tuple(found), None, data, tuple(marks), nb_frames)
 
     @staticmethod
     def _walk(cur: _Cursor, nb_frames: int, found: list[Extension], marks: list) -> None:
@@ -228,19 +257,19 @@ class PaddingExtensions(cs.Construct):
         tail = 0  # short payload bytes since the last long extension (libopus trailing_short_len)
         if frame >= nb_frames:
             return
-        while cur.left > 0:
+        while cur.pos < cur.end:
             at = cur.pos
             cur.skip_run(_NO_OPS if group else _NO_OPS_NO_GROUP)  # elements that change nothing, in one step
             if cur.pos != at:
                 marks.append((at, cur.pos, _MARK_RUN, frame, 0, 0))
-            if cur.left == 0:
+            if cur.pos == cur.end:
                 break
             at = cur.pos
-            head = cur.header()
+            head_id, head_l = cur.header()
             try:  # free until raised: on an error, the trace notes where the failing element starts
-                if head.id == SEPARATOR_ID:
+                if head_id == SEPARATOR_ID:
                     step = 1
-                    if head.L:
+                    if head_l:
                         try:
                             step = cur.read(FrameIncrement)
                         except cs.StreamError:
@@ -255,29 +284,29 @@ class PaddingExtensions(cs.Construct):
                               "ext-separator-past-last-frame", at)
                     marks.append((at, cur.pos, _MARK_ELEMENT, frame - step, 0, 0))
                     group, last_long, tail = [], None, 0
-                elif head.id == REPEAT_ID:
+                elif head_id == REPEAT_ID:
                     first = len(found)
-                    PaddingExtensions._repeat(cur, found, group, last_long, tail, frame, nb_frames, head.L)
+                    PaddingExtensions._repeat(cur, found, group, last_long, tail, frame, nb_frames, head_l)
                     marks.append((at, cur.pos, _MARK_ELEMENT, frame, first, len(found)))
                     group, last_long = [], None  # libopus keeps trailing_short_len here; unused until reset
-                    if not head.L:
+                    if not head_l:
                         frame += 1
                         if frame >= nb_frames:
                             if cur.left:
                                 marks.append((cur.pos, len(cur.data), _MARK_IGNORED, frame, 0, 0))
                             return  # bytes after an L=0 RTE on the last frame are ignored
-                elif head.id == PADDING_ID:
-                    if not head.L:
+                elif head_id == PADDING_ID:
+                    if not head_l:
                         marks.append((at, len(cur.data), _MARK_ELEMENT, frame, 0, 0))
                         return  # 0x00: the rest is padding
                 else:
-                    start, length = _payload(cur, head.id, head.L, 0, at, "ext")
-                    group.append((head.id, head.L))
-                    if head.id >= FIRST_LONG_ID:
+                    start, length = _payload(cur, head_id, head_l, 0, at, "ext")
+                    group.append((head_id, head_l))
+                    if head_id >= FIRST_LONG_ID:
                         last_long, tail = len(group) - 1, 0
                     else:
-                        tail += head.L
-                    _add(found, Extension(head.id, frame, start, length, cur.data[start:start + length], at, False))
+                        tail += head_l
+                    _add(found, Extension(head_id, frame, start, length, cur.data[start:start + length], at, False))
             except ExtensionError as err:
                 marks.append((at, err.offset, _MARK_FAILED, frame, 0, 0))
                 raise
@@ -439,4 +468,4 @@ Extensions = PaddingExtensions(this.nb_frames)
 
 def parse_extensions(padding: bytes, nb_frames: int) -> ExtensionList:
     """The extensions in the padding of an ``nb_frames``-frame packet, as libopus iterates them."""
-    return Extensions.parse(bytes(padding), nb_frames=nb_frames)
+    return PaddingExtensions.walk(bytes(padding), nb_frames)

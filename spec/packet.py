@@ -17,6 +17,8 @@ from construct import this
 
 from dredconf.errors import PacketError
 
+from .derived import byte_table, maker
+
 MAX_FRAME_BYTES = 1275  # RFC 6716 §3.4 R2: no frame is longer
 MAX_PACKET_SAMPLES = 5760  # RFC 6716 §3.4 R5: 120 ms at 48 kHz
 MAX_FRAMES = 48  # RFC 6716 §3.2.5: M is at most 48 (120 ms of 2.5 ms frames)
@@ -105,14 +107,15 @@ PaddingLength = _PaddingLengthAdapter(
 
 
 # The schemas' parse of every byte value, made once: a packet's first two bytes are looked up, not re-parsed,
-# as plain tuples (a Container's attributes are slow to read).
+# as plain tuples (a Container's attributes are slow to read); so are one-byte lengths (None: a longer coding,
+# which the schema parses).
 _TocFields = NamedTuple("_TocFields", [(k, object) for k in ("config", "stereo", "code", "mode", "bandwidth",
                                                               "frame_samples")])
 _CountFields = NamedTuple("_CountFields", [("vbr", bool), ("padded", bool), ("count", int)])
-_TOC_OF_BYTE = tuple(_TocFields(*(t[k] for k in _TocFields._fields))
-                     for t in (Toc.parse(bytes([b])) for b in range(256)))
-_COUNT_OF_BYTE = tuple(_CountFields(c.vbr, c.padded, c.count)
-                       for c in (FrameCountByte.parse(bytes([b])) for b in range(256)))
+_TOC_OF_BYTE = tuple(_TocFields(*(t[k] for k in _TocFields._fields)) for t in byte_table(Toc))
+_COUNT_OF_BYTE = tuple(_CountFields(c.vbr, c.padded, c.count) for c in byte_table(FrameCountByte))
+_FRAME_LENGTH_OF_BYTE = byte_table(FrameLength)
+_PADDING_LENGTH_OF_BYTE = byte_table(PaddingLength)
 
 
 class Span(NamedTuple):
@@ -158,8 +161,16 @@ class OpusPacket:
         return self.data[span.offset:span.offset + span.length]
 
 
-def _read(piece: cs.Construct, data: bytes, offset: int, end: int, rule: str, what: str):
-    """Parse one declarative piece from data[offset:end]; running out of bytes breaks ``rule``."""
+_make_packet = maker(OpusPacket)
+
+
+def _read(piece: cs.Construct, table: tuple, data: bytes, offset: int, end: int, rule: str, what: str):
+    """Parse one declarative piece from data[offset:end]: a one-byte coding from the piece's ``table``
+    (``byte_table``), a longer one by the piece itself; running out of bytes breaks ``rule``."""
+    if offset < end:
+        value = table[data[offset]]
+        if value is not None:
+            return value, offset + 1
     stream = io.BytesIO(data[offset:end])
     try:
         value = piece.parse_stream(stream)
@@ -176,7 +187,12 @@ class OpusFraming(cs.Construct):
     """
 
     def _parse(self, stream, context, path):
-        data = cs.stream_read_entire(stream, path)
+        return self.frame(cs.stream_read_entire(stream, path))
+
+    @staticmethod
+    def frame(data: bytes) -> OpusPacket:
+        """The framing of a whole packet (bytes); ``parse_packet`` calls it directly (construct's parse adds
+        only a stream around the same bytes)."""
         n = len(data)
         if n == 0:
             raise PacketError("empty packet: no TOC byte", rule="rfc6716-r1", offset=0)
@@ -193,14 +209,15 @@ class OpusFraming(cs.Construct):
                                   rule="rfc6716-r3", offset=1)
             start, sizes = 1, [(n - 1) // 2] * 2
         elif toc.code == 2:
-            first, start = _read(FrameLength, data, 1, n, "rfc6716-r4", "code 2 first frame length")
+            first, start = _read(FrameLength, _FRAME_LENGTH_OF_BYTE, data, 1, n, "rfc6716-r4",
+                                 "code 2 first frame length")
             if first > n - start:
                 raise PacketError(f"code 2 first frame length {first} exceeds the {n - start} bytes left",
                                   rule="rfc6716-r4", offset=1)
             sizes = [first, n - start - first]
             fields = ((Span(1, start - 1),), Span(0, 0))
         else:
-            start, sizes, pad, vbr, padding_flag, fields = self._code3(data, toc.frame_samples)
+            start, sizes, pad, vbr, padding_flag, fields = OpusFraming._code3(data, toc.frame_samples)
         # libopus checks only the implicit (last) length; explicit ones cannot exceed 1275
         if sizes[-1] > MAX_FRAME_BYTES:
             raise PacketError(f"frame {len(sizes) - 1} is {sizes[-1]} bytes, over {MAX_FRAME_BYTES}",
@@ -209,10 +226,10 @@ class OpusFraming(cs.Construct):
         for size in sizes:
             frames.append(Span(at, size))
             at += size
-        return OpusPacket(data=data, toc=data[0], config=toc.config, mode=toc.mode, bandwidth=toc.bandwidth,
-                          frame_samples=toc.frame_samples, stereo=toc.stereo, code=toc.code, vbr=vbr,
-                          padding_flag=padding_flag, frames=tuple(frames), padding=Span(at, pad),
-                          frame_length_fields=fields[0], padding_length_field=fields[1])
+        return _make_packet(data=data, toc=data[0], config=toc.config, mode=toc.mode, bandwidth=toc.bandwidth,
+                            frame_samples=toc.frame_samples, stereo=toc.stereo, code=toc.code, vbr=vbr,
+                            padding_flag=padding_flag, frames=tuple(frames), padding=Span(at, pad),
+                            frame_length_fields=fields[0], padding_length_field=fields[1])
 
     @staticmethod
     def _code3(data: bytes, frame_samples: int):
@@ -228,7 +245,7 @@ class OpusFraming(cs.Construct):
         rule = "rfc6716-r7" if fc.vbr else "rfc6716-r6"
         pad, pos = 0, 2
         if fc.padded:
-            pad, pos = _read(PaddingLength, data, 2, n, rule, "padding length")
+            pad, pos = _read(PaddingLength, _PADDING_LENGTH_OF_BYTE, data, 2, n, rule, "padding length")
             if pad > n - pos:
                 raise PacketError(f"padding of {pad} bytes exceeds the {n - pos} bytes left",
                                   rule=rule, offset=2)
@@ -242,7 +259,7 @@ class OpusFraming(cs.Construct):
         sizes, last, length_fields = [], end - pos, []
         for i in range(fc.count - 1):
             at = pos
-            size, pos = _read(FrameLength, data, at, end, "rfc6716-r7", f"frame {i} length")
+            size, pos = _read(FrameLength, _FRAME_LENGTH_OF_BYTE, data, at, end, "rfc6716-r7", f"frame {i} length")
             # libopus compares each length with the bytes left after the length bytes only
             if size > end - pos:
                 raise PacketError(f"frame {i} length {size} exceeds the {end - pos} bytes left",
@@ -303,7 +320,7 @@ Packet = OpusFraming()
 
 def parse_packet(data: bytes) -> OpusPacket:
     """Frame an Opus packet as libopus does; raises ``PacketError`` naming the RFC 6716 §3.4 rule."""
-    return Packet.parse(bytes(data))
+    return OpusFraming.frame(bytes(data))
 
 
 def build_packet(frames: Sequence[bytes], *, config: int = 0, stereo: bool = False, code: int | None = None,

@@ -72,14 +72,24 @@ def dred_object(*, frame_offset: int, q0: int, dQ: int, extra_offset: int, offse
                 levels: Sequence[int], state: Sequence[int], latents: Sequence[Sequence[int]],
                 features: Any = None) -> dict:
     """The ``dred`` object of a record, from the decoded integers (``features``: rows, or None to leave out)."""
+    if features is not None:
+        features = features.tolist() if hasattr(features, "tolist") else [list(r) for r in features]
+    return dred_object_of_lists(int(frame_offset), int(q0), int(dQ), int(extra_offset), int(offset), int(qmax),
+                                _ints(levels), _ints(state), [_ints(x) for x in latents], features)
+
+
+def dred_object_of_lists(frame_offset: int, q0: int, dQ: int, extra_offset: int, offset: int, qmax: int,
+                         levels: list[int], state: list[int], latents: list[list[int]],
+                         features: list[list[float]] | None = None) -> dict:
+    """``dred_object`` from plain ints and lists that the record takes as they are (not copied or converted):
+    for a producer that made them for this record, as the reference decoder's batches do."""
     d = {
-        "frame_offset": int(frame_offset), "q0": int(q0), "dQ": int(dQ), "extra_offset": int(extra_offset),
-        "offset": int(offset), "qmax": int(qmax), "dred_offset": dred_offset(offset, extra_offset, frame_offset),
-        "latent_count": len(latents), "levels": _ints(levels), "state": _ints(state),
-        "latents": [_ints(x) for x in latents],
+        "frame_offset": frame_offset, "q0": q0, "dQ": dQ, "extra_offset": extra_offset, "offset": offset,
+        "qmax": qmax, "dred_offset": dred_offset(offset, extra_offset, frame_offset), "latent_count": len(latents),
+        "levels": levels, "state": state, "latents": latents,
     }
     if features is not None:
-        d["features"] = features.tolist() if hasattr(features, "tolist") else [list(r) for r in features]
+        d["features"] = features
     return d
 
 

@@ -11,6 +11,8 @@ from construct import this
 
 from dredconf.errors import StreamError
 
+from .derived import struct_of
+
 # No Opus packet comes near this (48 frames of 1275 bytes plus padding is under 64 KiB)
 MAX_RECORD_LENGTH = 1 << 20
 
@@ -39,31 +41,45 @@ class StreamRecord:
     packet_offset: int  # byte offset of the packet bytes in the file
 
 
-def read_stream(data: bytes) -> Iterator[StreamRecord | StreamError]:
-    """Yield each record; on broken framing yield one ``StreamError`` and stop."""
+_HEADER = struct_of(RecordHeader)  # RecordHeader as one struct unpack: (length, final_range)
+
+
+def iter_records(data: bytes) -> Iterator[tuple[int, int, int, bytes, int] | StreamError]:
+    """``read_stream``'s records as plain ``(index, offset, final_range, packet, packet_offset)`` tuples (a
+    whole-stream reader makes no object per packet), then, on broken framing, one ``StreamError``.
+
+    Each header is read once, by ``RecordHeader``'s format; the packet is the ``length`` bytes after it
+    (``Record``'s ``packet`` field)."""
+    if type(data) is not bytes:
+        data = bytes(data)
     offset, index = 0, 0
     size = len(data)
-    header_size = RecordHeader.sizeof()
+    header_size = _HEADER.size
+    unpack = _HEADER.unpack_from
     while offset < size:
         if size - offset < header_size:
             yield StreamError(f"record header truncated: {size - offset} of {header_size} bytes",
                               rule="stream-header-truncated", packet=index, offset=offset)
             return
-        header = RecordHeader.parse(data[offset:offset + header_size])
-        if header.length > MAX_RECORD_LENGTH:
-            yield StreamError(f"absurd packet length {header.length} (over {MAX_RECORD_LENGTH})",
+        length, final_range = unpack(data, offset)
+        if length > MAX_RECORD_LENGTH:
+            yield StreamError(f"absurd packet length {length} (over {MAX_RECORD_LENGTH})",
                               rule="stream-length-absurd", packet=index, offset=offset)
             return
         start = offset + header_size
-        if header.length > size - start:
-            yield StreamError(f"packet length {header.length} runs past the end of the file "
+        if length > size - start:
+            yield StreamError(f"packet length {length} runs past the end of the file "
                               f"({size - start} bytes left)",
                               rule="stream-length-past-end", packet=index, offset=offset)
             return
-        record = Record.parse(data[offset:start + header.length])
-        yield StreamRecord(index=index, offset=offset, final_range=record.final_range,
-                           packet=record.packet, packet_offset=start)
-        offset, index = start + header.length, index + 1
+        yield index, offset, final_range, data[start:start + length], start
+        offset, index = start + length, index + 1
+
+
+def read_stream(data: bytes) -> Iterator[StreamRecord | StreamError]:
+    """Yield each record; on broken framing yield one ``StreamError`` and stop."""
+    for r in iter_records(data):
+        yield StreamRecord(*r) if type(r) is tuple else r
 
 
 def write_stream(packets: Iterable[bytes], final_ranges: Sequence[int] | None = None) -> bytes:

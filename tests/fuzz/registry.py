@@ -2,17 +2,22 @@
 target applies to a packet, its extensions and its DRED location (docs/ERRORS.md is the contract)."""
 from __future__ import annotations
 
+import io
 import random
 import re
 from dataclasses import dataclass
-from typing import Callable
+from typing import Callable, Iterable
 
-from dredconf.errors import DredconfError, ExtensionError, LimitError
+import construct as cs
+
+from dredconf.errors import DredconfError, ExtensionError, LimitError, PacketError
 from dredconf.reference.model import load_model
 from dredconf.spec import DRED_EXPERIMENTAL_PREFIX as PREFIX
 from dredconf.spec import (
     DRED_EXTENSION_ID, build_extensions, build_packet, elements as X, parse_extensions, parse_packet,
 )
+from dredconf.spec import extensions as _extensions
+from dredconf.spec import packet as _packet
 from dredconf.spec.packet import CONFIGS, MAX_FRAME_BYTES, MAX_PACKET_SAMPLES
 from tests.helpers.shared import model_dir
 
@@ -166,3 +171,65 @@ def roundtrip_packet(p) -> None:
     check(q.padding_bytes == p.padding_bytes and q.toc == p.toc, "rebuilt packet's padding/TOC differ")
 
 
+
+
+# ----------------------------------------------------------------------- derived readers
+
+
+def _packet_reader(piece, table):
+    def read(data: bytes, at: int):
+        try:
+            return _packet._read(piece, table, data, at, len(data), "rfc6716-r7", "piece")
+        except PacketError:
+            return None
+    return read
+
+
+def _cursor_reader(piece):
+    def read(data: bytes, at: int):
+        cur = _extensions._Cursor(data)
+        cur.pos = at
+        try:
+            return cur.read(piece), cur.pos
+        except cs.StreamError:
+            return None
+    return read
+
+
+#: The fast readers of spec/ (a one-byte coding looked up in a table made from the schema, a longer one parsed
+#: by the schema piece itself), each with the piece it reads: the framing's, then the padding's.
+PACKET_READERS = [
+    (_packet.FrameLength, _packet_reader(_packet.FrameLength, _packet._FRAME_LENGTH_OF_BYTE)),
+    (_packet.PaddingLength, _packet_reader(_packet.PaddingLength, _packet._PADDING_LENGTH_OF_BYTE)),
+]
+PADDING_READERS = [
+    (X.ShortPayload, _cursor_reader(X.ShortPayload)),
+    (X.FrameIncrement, _cursor_reader(X.FrameIncrement)),
+    (X.LongLength, _cursor_reader(X.LongLength)),
+]
+DERIVED_READERS = PACKET_READERS + PADDING_READERS
+
+
+def check_derived_readers(data: bytes, offsets: Iterable[int], readers=DERIVED_READERS) -> int:
+    """Differential: at each offset, each fast reader of spec/ reads what its schema piece's own parse of the
+    rest of the bytes reads (the value and where it ends, or running out of bytes). Returns how many readings
+    were longer than one byte (the schema's own parse behind the table)."""
+    longer = 0
+    for at in offsets:
+        for piece, read in readers:
+            stream = io.BytesIO(data[at:])
+            try:
+                want = piece.parse_stream(stream), at + stream.tell()
+            except cs.StreamError:
+                want = None
+            got = read(data, at)
+            check(got == want, f"{piece!r} at byte {at}: the fast reader gives {got}, the schema {want}")
+            longer += want is not None and want[1] - at > 1
+    return longer
+
+
+def read_offsets(found) -> list[int]:
+    """Where a padding's parse read its first elements (their starts and the byte after each): the offsets a
+    fuzz input's padding is checked at, a few so that the target keeps its speed."""
+    starts = sorted({t.span.offset for t in found.elements()} | {e.offset for e in found})[:4]
+    return sorted({s + d for s in starts for d in (0, 1)})

@@ -65,8 +65,21 @@ def t_stream(data: bytes) -> None:
     dec = _cache.get("dec_ints") or _cache.setdefault("dec_ints", ReferenceDecoder(_stats_model()))
     out = dec.decode_stream(data)
     check(len(out["packets"]) == sum(1 for r in recs if not isinstance(r, StreamError)), "decode_stream count")
+    # differential: the batched records (built from the C core's arrays) against each payload decoded alone
+    check(out["packets"] == [_alone(dec, r.packet, r.index) for r in recs if not isinstance(r, StreamError)],
+          "decode_stream's records differ from the one-payload path's")
     json.dumps(out)
     return tuple(sorted({e.rsplit("[", 1)[-1] for e in out["errors"]}))
+
+
+def _alone(dec, packet: bytes, index: int) -> dict:
+    """A packet's record with its DRED payload decoded alone (``decode_dred_payload``, then ``dred_object``)."""
+    from dredconf.reference.payload import decode_dred_payload
+
+    res = dec._parse(packet, index)
+    if res.location is not None:
+        res.payload = decode_dred_payload(res.location.payload, res.location.frame_offset, dec.model.stats)
+    return res.to_json(with_features=False)
 
 
 @target("ogg", max_len=32768)

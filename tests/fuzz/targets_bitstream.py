@@ -16,8 +16,9 @@ from dredconf.spec.elements import ExtensionElement, FrameSeparator, RepeatThese
 from dredconf.spec.extensions import build_elements
 
 from .registry import (
-    Input, Unavailable, _cache, _stats_model, check, check_error, check_extensions, check_location, check_packet,
-    roundtrip_extensions, roundtrip_packet, target,
+    PACKET_READERS, PADDING_READERS, Input, Unavailable, _cache, _stats_model, check, check_derived_readers,
+    check_error, check_extensions, check_location, check_packet, read_offsets, roundtrip_extensions,
+    roundtrip_packet, target,
 )
 
 # ----------------------------------------------------------------------- parsers
@@ -25,14 +26,19 @@ from .registry import (
 @target("packet")
 def t_packet(data: bytes) -> None:
     """Opus packet framing, then its padding's extensions and the DRED location (spec.parse_packet,
-    parse_extensions, find_dred), with the packet and extension round trips."""
+    parse_extensions, find_dred), with the packet and extension round trips and the fast readers of spec/derived.py
+    against their schemas."""
     try:
         p = parse_packet(data)
     except PacketError as e:
         check_error(e, len(data))
+        check_derived_readers(data, sorted({1, 2, 3, e.offset}), PACKET_READERS)
         return
     check_packet(p, data)
+    lengths = [s.offset for s in p.frame_length_fields[:2]] + [p.padding_length_field.offset]
+    check_derived_readers(data, sorted({1, 2, *lengths}), PACKET_READERS)
     found = parse_extensions(p.padding_bytes, p.frame_count)
+    check_derived_readers(p.padding_bytes, read_offsets(found), PADDING_READERS)
     check_extensions(found, p.padding_bytes, p.frame_count)
     check_location(find_dred(p, found), p, found)
     roundtrip_packet(p)
@@ -44,11 +50,12 @@ def t_packet(data: bytes) -> None:
 @target("extensions")
 def t_extensions(data: bytes) -> None:
     """The padding extension iterator alone: first byte = frame count (0..48), the rest = padding;
-    round trip through libopus's generator."""
+    round trip through libopus's generator; the fast readers against their schemas."""
     inp = Input(data)
     nb_frames = inp.int(49)
     padding = inp.rest()
     found = parse_extensions(padding, nb_frames)
+    check_derived_readers(padding, read_offsets(found), PADDING_READERS)
     check_extensions(found, padding, nb_frames)
     again = parse_extensions(padding, nb_frames)
     check(again.triples() == found.triples() and str(again.error) == str(found.error), "parse is not deterministic")
