@@ -38,6 +38,18 @@ def edge_dir(shared) -> Path:
 
 
 @pytest.fixture(scope="session")
+def vocoder_dir(shared) -> Path:
+    """libopus's FARGAN ground truth: X.features.f32, X.expected (its synthesis), X.orig (the speech)."""
+    return require(shared / "vectors" / "libopus-1.6.1-vocoder", "libopus vocoder vectors")
+
+
+@pytest.fixture(scope="session")
+def integration_dir(shared) -> Path:
+    """libopus's decode of streams with losses: X.bit, X.loss, X.expected (DRED on), X.plc-only (DRED ignored)."""
+    return require(shared / "vectors" / "libopus-1.6.1-integration", "libopus integration vectors")
+
+
+@pytest.fixture(scope="session")
 def model_dir(shared) -> Path:
     return require(shared / "model" / "opus-1.6.1", "model directory")
 
