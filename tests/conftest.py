@@ -10,12 +10,18 @@ import pytest
 
 from dredconf.reference.model import load_model
 from tests.helpers.arith import ARITH_CASES, select_arith
-from tests.helpers.shared import EDGE_STREAMS, STREAMS, expected_records, require, shared_dir
+from tests.helpers.shared import EDGE_STREAMS, STREAMS, expected_records, require, shared_dir, vector_sets_dir
 
 
 @pytest.fixture(scope="session")
 def shared() -> Path:
     return require(shared_dir(), "../shared")
+
+
+@pytest.fixture(scope="session")
+def vector_sets() -> Path:
+    """The installed sets (dredconf_vectors), one directory per set."""
+    return require(vector_sets_dir(), "the vectors distribution (pip install -e vectors/distribution)")
 
 
 @pytest.fixture(scope="session")

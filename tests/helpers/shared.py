@@ -22,6 +22,14 @@ def shared_dir() -> Path | None:
     return p if p.is_dir() else None
 
 
+def vector_sets_dir() -> Path | None:
+    """The installed vectors distribution's sets (``pip install -e vectors/distribution``); None when it is not
+    installed."""
+    from dredconf.vectors.installed import sets_dir
+
+    return sets_dir()
+
+
 def model_dir() -> Path | None:
     """The model the fuzz targets load: ``$DREDCONF_MODEL``, else ``../shared/model/opus-1.6.1``; None when absent."""
     env = os.environ.get("DREDCONF_MODEL")
