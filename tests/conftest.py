@@ -1,6 +1,9 @@
-"""Shared fixtures: the one way to ../shared (tests.helpers.shared), the ground truth, the loaded model, a corpus.
+"""Shared fixtures: the one way to the data (tests.helpers.shared), the ground truth, the loaded model, a corpus.
 
-A missing piece of ../shared skips a test locally and fails it in CI (``CI`` set): a skip there would hide one.
+The ground truth is the installed vectors distribution (``dredconf_vectors``: what users install, rebuilt from
+../shared by vectors/distribution/build_sets.py, and checked equal to it by tests/test_vectors_distribution.py); the
+model comes from ../shared. A missing piece skips a test locally and fails it in CI (``CI`` set): a skip there would
+hide one.
 """
 from __future__ import annotations
 
@@ -25,34 +28,34 @@ def vector_sets() -> Path:
 
 
 @pytest.fixture(scope="session")
-def vectors_dir(shared) -> Path:
-    return require(shared / "vectors" / "libopus-1.6.1", "libopus ground-truth vectors")
+def vectors_dir(vector_sets) -> Path:
+    return require(vector_sets / "libopus-1.6.1", "libopus ground-truth vectors")
 
 
 @pytest.fixture(scope="session")
-def standalone_dir(shared) -> Path:
+def standalone_dir(vector_sets) -> Path:
     """libopus's standalone feature-decoder records (vector_dred.bit) and their features."""
-    d = shared / "vectors" / "libopus-1.6.1-standalone"
+    d = vector_sets / "libopus-1.6.1-standalone"
     require(d / "vector_dred.bit", "libopus standalone vectors")
     return d
 
 
 @pytest.fixture(scope="session")
-def edge_dir(shared) -> Path:
+def edge_dir(vector_sets) -> Path:
     """libopus ground truth for the edge cases (BIGP: DRED payloads over 1,000 bytes; DERR: DRED before errors)."""
-    return require(shared / "vectors" / "libopus-1.6.1-edge", "libopus edge-case vectors")
+    return require(vector_sets / "libopus-1.6.1-edge", "libopus edge-case vectors")
 
 
 @pytest.fixture(scope="session")
-def vocoder_dir(shared) -> Path:
+def vocoder_dir(vector_sets) -> Path:
     """libopus's FARGAN ground truth: X.features.f32, X.expected (its synthesis), X.orig (the speech)."""
-    return require(shared / "vectors" / "libopus-1.6.1-vocoder", "libopus vocoder vectors")
+    return require(vector_sets / "libopus-1.6.1-vocoder", "libopus vocoder vectors")
 
 
 @pytest.fixture(scope="session")
-def integration_dir(shared) -> Path:
+def integration_dir(vector_sets) -> Path:
     """libopus's decode of streams with losses: X.bit, X.loss, X.expected (DRED on), X.plc-only (DRED ignored)."""
-    return require(shared / "vectors" / "libopus-1.6.1-integration", "libopus integration vectors")
+    return require(vector_sets / "libopus-1.6.1-integration", "libopus integration vectors")
 
 
 @pytest.fixture(scope="session")

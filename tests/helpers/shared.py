@@ -1,4 +1,6 @@
-"""Where ``../shared`` (the libopus 1.6.1 model and ground truth) is, found one way for tests and fuzz targets."""
+"""Where the data is, found one way for tests and fuzz targets: the libopus 1.6.1 ground truth from the installed
+vectors distribution (``dredconf_vectors``, built from ``../shared``: the copy users get), the model from ``../shared``
+(or ``$DREDCONF_MODEL``)."""
 from __future__ import annotations
 
 import gzip
@@ -10,9 +12,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-#: The libopus 1.6.1 ground-truth streams of ``../shared/vectors/libopus-1.6.1``.
+#: The libopus 1.6.1 ground-truth streams of the set ``libopus-1.6.1``.
 STREAMS = ("S1", "S2", "S3", "SYN")
-#: The edge cases of ``../shared/vectors/libopus-1.6.1-edge``.
+#: The edge cases of the set ``libopus-1.6.1-edge``.
 EDGE_STREAMS = ("BIGP", "DERR")
 
 
@@ -51,7 +53,7 @@ def require(path: Path | None, what: str) -> Path:
 
 @lru_cache(maxsize=None)
 def expected_records(path: Path) -> list[dict]:
-    """The ``packets`` of a ground-truth ``*.expected.json.gz`` (whole or in parts)."""
+    """The ``packets`` of a ground-truth ``*.expected.json.gz`` (shipped whole or in parts)."""
     from dredconf.vectors.sets import located, read_whole
 
     return json.loads(gzip.decompress(read_whole(located(path) or path)))["packets"]
