@@ -13,7 +13,9 @@
 | ``feature_metric`` | libopus's ``dred_compare -features`` metric, its thresholds, one score type |
 | ``audio_metric`` | libopus's ``dred_compare -audio`` metric |
 | ``judge`` | the verdict logic: each packet and each layer of a vector, against the profile |
-| ``results`` | what a check found, as plain data (JSON both ways), and the run's conformance verdict |
+| ``results`` | what a check found per packet, layer and vector, as plain data (JSON both ways) |
+| ``run_report`` | the whole run and its conformance verdict: failures, untested layers, expected failures |
+| ``audio_stage`` | the vocoder and integration stages: PCM judged with the audio metric, loss bursts |
 | ``runner`` | one decoder invocation per vector, serially or in worker processes |
 | ``expect_fail`` | ``--expect-fail``: known failures by stable id |
 | ``report_terminal``, ``report_json``, ``report_junit``, ``report_html`` | the reports |

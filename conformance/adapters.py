@@ -289,13 +289,13 @@ class PythonAdapter(CmdAdapter):
 
 @dataclass
 class ReferenceAdapter(Adapter):
-    """``reference[:ARITH]``: the suite's own decoder, run like a ``python:`` decoder (packets) or a
-    ``libopus-features:`` one (standalone records)."""
+    """``reference[:ARITH]``: the suite's own decoder, run like a ``python:`` decoder (packets), a
+    ``libopus-features:`` one (standalone records) or a ``cmd:`` vocoder (its FARGAN synthesis)."""
 
     model: str | None = None
     arith: str | None = None
     kind = "reference"
-    kinds = (PACKETS, STANDALONE)
+    kinds = (PACKETS, STANDALONE, VOCODER)
     _resolved: Path | None = None
 
     def describe(self) -> str:
@@ -304,11 +304,23 @@ class ReferenceAdapter(Adapter):
     def preflight(self) -> None:
         self._resolved = _resolve_model(self.model)
 
+    def check_kinds(self, kinds: set[str]) -> None:
+        super().check_kinds(kinds)
+        if VOCODER in kinds:   # the vocoder's weights: a model without them is a usage error, not a verdict
+            from dredconf.reference.model import load_model
+
+            try:
+                load_model(self._resolved or self.model, parts=("fargan",))
+            except DredconfError as e:
+                raise AdapterError(str(e)) from None
+
     def _env(self) -> dict[str, str]:
         return _python_env(self._resolved or (Path(self.model) if self.model else None),
                            {"DREDCONF_ARITH": self.arith} if self.arith else None)
 
     def run(self, inv: Invocation) -> DutRun:
+        if inv.vector.kind == VOCODER:
+            return CmdAdapter(shlex.join(PYTHON_DUT + ["--synth"]) + " {input} {output}", self._env()).run(inv)
         if inv.vector.kind == STANDALONE:
             template = shlex.join(PYTHON_DUT + ["--standalone"]) + " {input} {output}"
             return LibopusFeaturesAdapter(template, self._env(), self.describe()).run(inv)

@@ -328,10 +328,37 @@ def _replay_plc_only(inp: Path, out: Path) -> None:
     out.write_bytes(read_pcm(src))
 
 
+def _bent_vocoder(bend: Callable[[Any], None]) -> Callable[[Path, Path], None]:
+    """A vocoder that bends the features (a (frames, 20) float32 array, in place) before the reference FARGAN."""
+    def run(inp: Path, out: Path) -> None:
+        import numpy as np
+
+        from dredconf.reference.fargan import FarganSynthesizer
+
+        features = np.fromfile(inp, dtype="<f4").reshape(-1, 20).copy()
+        bend(features)
+        out.write_bytes(FarganSynthesizer(os.environ.get("DREDCONF_MODEL") or None).synthesize(features)
+                        .astype("<i2").tobytes())
+    return run
+
+
+def _pitch_off(f) -> None:
+    f[:, 18] += 0.08
+
+
+def _flat_envelope(f) -> None:
+    f[:, 1:18] *= 0.8
+
+
 #: Audio mutants: name -> (the mutant, what it writes from INPUT to OUTPUT).
 AUDIO: dict[str, tuple[Mutant, Callable[[Path, Path], None]]] = {
     "plc-only": (Mutant("plc-only", "ignores DRED: every loss concealed by the classical PLC (replays X.plc-only.sw)",
                         Layer.INTEGRATION, kind="integration"), _replay_plc_only),
+    "vocoder-pitch-off": (Mutant("vocoder-pitch-off", "pitch feature (18) + 0.08 before the reference FARGAN",
+                                 Layer.VOCODER, kind="vocoder"), _bent_vocoder(_pitch_off)),
+    "vocoder-flat-envelope": (Mutant("vocoder-flat-envelope", "cepstra 1..17 x 0.8 before the reference FARGAN: a "
+                                     "flatter spectral envelope", Layer.VOCODER, kind="vocoder"),
+                              _bent_vocoder(_flat_envelope)),
 }
 
 #: name → Mutant.

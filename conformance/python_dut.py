@@ -4,7 +4,9 @@
 standard error when it cannot): the runner's preflight. ``--reference IN OUT``
 decodes a whole stream with the reference decoder (its DRED payloads in
 batches). ``--standalone IN OUT`` decodes libopus's standalone records with the
-reference RDOVAE and writes features as ``fargan_demo -dred-decoding`` does.
+reference RDOVAE and writes features as ``fargan_demo -dred-decoding`` does;
+``--synth IN OUT`` synthesises a features file with the reference FARGAN and
+writes 16 kHz s16le as ``fargan_demo -fargan-synthesis`` does.
 
 This is how ``python:``, ``reference`` and ``mutant:`` decoders are run, so
 they get the time limit and crash handling of any command (see
@@ -55,6 +57,18 @@ def standalone_features(data: bytes) -> bytes:
         p = decode_dred_standalone(r.data, r.q0, r.nb_latents, dec.model.stats)
         out.append(dec.rdovae.decode_standalone(r.q0, p.state, p.latents).astype("<f4").tobytes())
     return b"".join(out)
+
+
+def synth_pcm(data: bytes) -> bytes:
+    """The reference's FARGAN synthesis of a raw float32 features file, as fargan_demo writes it (model from
+    ``$DREDCONF_MODEL``, arithmetic from ``$DREDCONF_ARITH``)."""
+    import numpy as np
+
+    from dredconf.reference.fargan import FarganSynthesizer
+
+    vocoder = FarganSynthesizer(os.environ.get("DREDCONF_MODEL") or None,
+                                arith=os.environ.get("DREDCONF_ARITH") or "exact")
+    return vocoder.synthesize(np.frombuffer(data, dtype="<f4")).astype("<i2").tobytes()
 
 
 def load_callable(target: str) -> Callable[[bytes, int], Any]:
@@ -116,6 +130,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if len(args) == 3 and args[0] == "--standalone":
         Path(args[2]).write_bytes(standalone_features(Path(args[1]).read_bytes()))
+        return 0
+    if len(args) == 3 and args[0] == "--synth":
+        Path(args[2]).write_bytes(synth_pcm(Path(args[1]).read_bytes()))
         return 0
     if len(args) == 3 and args[0] == "--reference":
         # The whole stream at once: the reference decodes its DRED payloads in batches, not packet by packet.

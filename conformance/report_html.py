@@ -20,7 +20,8 @@ from pathlib import Path
 from dredconf.conformance.audio_metric import AudioThresholds
 from dredconf.conformance.feature_metric import FeatureThresholds as FeatureLimits
 from dredconf.conformance.report_terminal import reproduce
-from dredconf.conformance.results import CheckReport, FeatureTrace, VectorResult
+from dredconf.conformance.results import FeatureTrace, VectorResult
+from dredconf.conformance.run_report import CheckReport
 from dredconf.conformance.verdicts import BAD, LAYERS, NOTHING_TO_TEST, Layer, Verdict
 
 LISTED_PACKETS = 30

@@ -20,7 +20,7 @@ import json
 import sys
 from pathlib import Path
 
-from dredconf.conformance.results import CheckReport
+from dredconf.conformance.run_report import CheckReport
 
 
 def dumps(report: CheckReport) -> str:

@@ -18,7 +18,8 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 from dredconf.conformance.report_terminal import reproduce
-from dredconf.conformance.results import CheckReport, VectorResult
+from dredconf.conformance.results import VectorResult
+from dredconf.conformance.run_report import CheckReport
 from dredconf.conformance.verdicts import BAD, LAYERS, NOT_OUTPUT, Layer, Verdict
 
 LISTED_PACKETS = 50

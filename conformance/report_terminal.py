@@ -14,7 +14,8 @@ from rich.table import Table
 
 from dredconf.conformance.audio_metric import AudioThresholds
 from dredconf.conformance.feature_metric import FeatureThresholds
-from dredconf.conformance.results import CheckReport, PacketResult, VectorResult
+from dredconf.conformance.results import PacketResult, VectorResult
+from dredconf.conformance.run_report import CheckReport
 from dredconf.conformance.verdicts import BAD, LAYERS, NOTHING_TO_TEST, Layer, Verdict
 
 STYLE = {Verdict.PASS: "green", Verdict.FAIL: "bold red", Verdict.ERROR: "bold magenta", Verdict.NOT_TESTED: "yellow"}

@@ -32,9 +32,8 @@ from dredconf.conformance.feature_metric import as_rows
 from dredconf.conformance.judge import Rules, judge_vector, matched_record, standalone_records, worst_packets
 from dredconf.conformance.process import DEFAULT_TIMEOUT
 from dredconf.conformance.profile import Profile
-from dredconf.conformance.results import (
-    CheckReport, DutInfo, FeatureTrace, LayerSummary, PacketResult, VectorResult, packet_hex,
-)
+from dredconf.conformance.results import DutInfo, FeatureTrace, LayerSummary, PacketResult, VectorResult, packet_hex
+from dredconf.conformance.run_report import CheckReport
 from dredconf.conformance.verdicts import LAYERS, Layer, Verdict
 from dredconf.spec import write_stream
 from dredconf.spec.record import NUM_FEATURES

@@ -8,47 +8,9 @@ from pathlib import Path
 import click
 
 from dredconf.errors import DredconfError, StreamError
+from dredconf.inputs import read_input
 
 MODEL_HELP = "Model directory or opus_data-*.tar.gz (else $DREDCONF_MODEL, the user cache, ../shared/model/opus-1.6.1)."
-
-
-def parse_hex(text: str) -> bytes:
-    """A packet given in hex: spaces, colons and a leading 0x allowed; a usage error says what is wrong."""
-    digits = "".join(text.split()).replace(":", "")
-    if digits[:2].lower() == "0x":
-        digits = digits[2:]
-    if not digits:
-        raise click.BadParameter("no hex digits: an empty packet", param_hint="--hex")
-    bad = next((c for c in digits if c not in "0123456789abcdefABCDEF"), None)
-    if bad is not None:
-        raise click.BadParameter(f"{bad!r} is not a hex digit", param_hint="--hex")
-    if len(digits) % 2:
-        raise click.BadParameter(f"odd number of hex digits ({len(digits)})", param_hint="--hex")
-    return bytes.fromhex(digits)
-
-
-def _read_input(file: str | None, hex_packet: str | None) -> tuple[bytes, bool]:
-    """The bytes to read and whether they are one raw packet (``--hex``) rather than a stream file."""
-    if hex_packet is not None:
-        return parse_hex(hex_packet), True
-    if file is None:
-        raise click.UsageError("give a stream FILE or --hex PACKET")
-    try:
-        data = sys.stdin.buffer.read() if file == "-" else Path(file).read_bytes()
-    except OSError as e:
-        raise click.FileError(file, hint=e.strerror) from None
-    if not data:
-        raise click.ClickException(f"{file}: empty (no packet records) [stream-empty]")
-    from dredconf.spec.ogg import is_ogg, read_ogg_opus
-
-    if is_ogg(data):  # an Ogg Opus file: its packets, numbered from 0 (byte offsets then refer to the packets)
-        from dredconf.spec import write_stream
-
-        try:
-            data = write_stream(read_ogg_opus(data))
-        except StreamError as e:
-            raise click.ClickException(f"{file}: {e}") from None
-    return data, False
 
 
 def _decoder(model: str | None, features: bool, arith: str | None = None):
@@ -111,7 +73,7 @@ def main() -> None:
 @click.option("--model", help=MODEL_HELP)
 def inspect(file, hex_packet, packet, as_json, loss_file, model):
     """Show an Opus stream (libopus test-tool format, or Ogg Opus) or one packet field by field."""
-    data, raw = _read_input(file, hex_packet)
+    data, raw = read_input(file, hex_packet)
     decoder = _decoder(model, features=False)
     if loss_file is not None:
         _loss_view(decoder, data, Path(loss_file), as_json)
@@ -175,7 +137,7 @@ def decode(file, hex_packet, packet, as_json, output, model, arith):
     from dredconf.conformance.cli import writable_path
 
     writable_path(output, "-o/--output")
-    data, raw = _read_input(file, hex_packet)
+    data, raw = read_input(file, hex_packet)
     decoder = _decoder(model, features=True, arith=arith)
     results, status = _selected(decoder, data, raw, packet)
     rows = open(output, "wb") if output else None  # written packet by packet, as the JSON
@@ -352,3 +314,11 @@ main.add_command(check)
 from dredconf.vectors.cli import vectors  # noqa: E402
 
 main.add_command(vectors)
+
+from dredconf.synth import synth  # noqa: E402
+
+main.add_command(synth)
+
+from dredconf.authoring.cli import spec  # noqa: E402
+
+main.add_command(spec)

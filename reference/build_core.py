@@ -46,12 +46,26 @@ if _x87_host():
 SANITIZE_CFLAGS = ["-fsanitize=address,undefined", "-fno-sanitize-recover=undefined", "-fno-omit-frame-pointer",
                    "-fno-wrapv", "-g", "-O1"]
 _CDEF = re.compile(r"/\* cdef begin \*/(.*?)/\* cdef end \*/", re.S)
+_INCLUDE = re.compile(r'^#include "([^"]+)"', re.M)
 
 
 def headers() -> list[Path]:
     """The headers with public declarations (internal ones, e.g. nnet_arith.h, and the .inc
-    sources compiled through nnet_soft.c / nnet_hw.c stay out of the module's own source)."""
-    return sorted(h for h in CSRC.glob("*.h") if _CDEF.search(h.read_text()))
+    sources compiled through nnet_soft.c / nnet_hw.c stay out of the module's own source), by name,
+    each after the ones it includes (their cdef types come first)."""
+    public = {h.name: h for h in sorted(CSRC.glob("*.h")) if _CDEF.search(h.read_text())}
+    ordered: list[Path] = []
+
+    def place(h: Path) -> None:
+        if h not in ordered:
+            for name in _INCLUDE.findall(h.read_text()):
+                if name in public and public[name] is not h:
+                    place(public[name])
+            ordered.append(h)
+
+    for h in public.values():
+        place(h)
+    return ordered
 
 
 def sources() -> list[Path]:

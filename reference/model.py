@@ -20,6 +20,10 @@ named ``opus_data-<sha256>.tar.gz`` is checked against its name.
 those two files are the normative decoder weights and entropy tables. Both
 are always read and hashed (cheap) so the id does not depend on ``parts``.
 
+Parts (``load_model(parts=...)``): ``stats`` (the entropy tables), ``decoder`` (the RDOVAE decoder's
+weights; with stats the default), ``fargan`` (the FARGAN vocoder's weights, ``fargan_data.c``, read only
+when asked for).
+
 Error rules (``ModelError.rule``): model-missing (no model found / path does
 not exist), model-file-missing, model-hash-mismatch, model-parse (the text is
 not what libopus's exporter writes: syntax, truncation, element count not the
@@ -56,9 +60,11 @@ STATS_C = "dred_rdovae_stats_data.c"
 STATS_H = "dred_rdovae_stats_data.h"
 DEC_C = "dred_rdovae_dec_data.c"
 DEC_H = "dred_rdovae_dec_data.h"
+FARGAN_C = "fargan_data.c"
 SUMS = "SHA256SUMS"
-MODEL_FILES = (CONSTANTS_H, STATS_C, STATS_H, DEC_C, DEC_H)  # what fetch_model extracts
-PARTS = ("stats", "decoder")
+MODEL_FILES = (CONSTANTS_H, STATS_C, STATS_H, DEC_C, DEC_H, FARGAN_C)  # what fetch_model extracts
+PARTS = ("stats", "decoder", "fargan")
+DEFAULT_PARTS = ("stats", "decoder")  # the vocoder's weights (3 MB of text) only when asked for
 # The sizes DRED version 12 fixes (SPEC-NOTES §3, §4); a model with others is not this codec's.
 EXPECTED_CONSTANTS = {"DRED_NUM_FEATURES": 20, "DRED_LATENT_DIM": 25, "DRED_STATE_DIM": 50,
                       "DRED_NUM_QUANTIZATION_LEVELS": 16}
@@ -104,6 +110,8 @@ class Model:
     decoder_arrays: dict[str, np.ndarray] = field(default_factory=dict)
     decoder_layers: dict[str, dict] = field(default_factory=dict)
     decoder_declared: tuple[str, ...] = ()  # every entry of rdovaedec_arrays, defined or not
+    fargan_arrays: dict[str, np.ndarray] = field(default_factory=dict)  # the FARGAN vocoder (part "fargan")
+    fargan_layers: dict[str, dict] = field(default_factory=dict)
 
     def info(self) -> dict:
         """A JSON-ready summary for ``dredconf model info``."""
@@ -123,6 +131,9 @@ class Model:
                 a: "x".join(map(str, getattr(self.stats, a).shape)) for a in STATS_ARRAYS},
             "decoder": None if not self.decoder_layers else {
                 "arrays": len(self.decoder_arrays), "declared": len(self.decoder_declared), "layers": layers},
+            "fargan": None if not self.fargan_layers else {
+                "arrays": len(self.fargan_arrays),
+                "layers": {n: f"{s['nb_inputs']}x{s['nb_outputs']}" for n, s in self.fargan_layers.items()}},
             "constants": dict(self.constants),
         }
 
@@ -239,13 +250,15 @@ def _parsed(where: Path, name: str, fn, *args):
 
 # ---------------------------------------------------------------- loading
 
-def load_model(path: str | Path | None = None, *, parts: Iterable[str] = PARTS) -> Model:
-    """Load the model's constants plus the asked parts ("stats": entropy tables, "decoder": RDOVAE weights)."""
+def load_model(path: str | Path | None = None, *, parts: Iterable[str] = DEFAULT_PARTS) -> Model:
+    """Load the model's constants plus the asked parts ("stats": entropy tables, "decoder": RDOVAE weights,
+    "fargan": the FARGAN vocoder's weights)."""
     parts = tuple(parts)
     if not set(parts) <= set(PARTS):
         raise ValueError(f"parts must be among {PARTS}, got {parts}")
     where = resolve_model_dir(None if path is None else str(path))
-    names = [CONSTANTS_H, STATS_C, DEC_C] + ([DEC_H] if "decoder" in parts else [])
+    names = [CONSTANTS_H, STATS_C, DEC_C] + ([DEC_H] if "decoder" in parts else []) + (
+        [FARGAN_C] if "fargan" in parts else [])
     kind, blobs, tarball_ok = _read_files(where, names + [SUMS])
     sums = _parse_sums(where, blobs.pop(SUMS, None))
     files: dict[str, str] = {}
@@ -271,7 +284,11 @@ def load_model(path: str | Path | None = None, *, parts: Iterable[str] = PARTS) 
         model.stats = _load_stats(where, _text(where, STATS_C, blobs.pop(STATS_C)), constants)
     if "decoder" in parts:
         constants.update(_parsed(where, DEC_H, parse_defines, _text(where, DEC_H, blobs.pop(DEC_H)), constants))
-        _load_decoder(model, _text(where, DEC_C, blobs.pop(DEC_C)))
+        model.decoder_arrays, model.decoder_declared, model.decoder_layers = _load_layers(
+            where, DEC_C, _text(where, DEC_C, blobs.pop(DEC_C)), model.constants)
+    if "fargan" in parts:
+        model.fargan_arrays, _, model.fargan_layers = _load_layers(
+            where, FARGAN_C, _text(where, FARGAN_C, blobs.pop(FARGAN_C)), model.constants)
     return model
 
 
@@ -295,29 +312,30 @@ def _frozen(a: np.ndarray) -> np.ndarray:
     return a
 
 
-def _load_decoder(model: Model, text: str) -> None:
-    where = model.path
-    arrays = _parsed(where, DEC_C, parse_arrays, text)
-    _, declared, present = _parsed(where, DEC_C, parse_weight_table, text)
+def _load_layers(where: Path, fname: str, text: str,
+                 constants: dict[str, int]) -> tuple[dict[str, np.ndarray], tuple[str, ...], dict[str, dict]]:
+    """A network's weights file: (its defined arrays, every entry of its table, its layers), each layer's arrays
+    checked against its shape."""
+    arrays = _parsed(where, fname, parse_arrays, text)
+    _, declared, present = _parsed(where, fname, parse_weight_table, text)
     for name in present:
         if name not in arrays:
-            raise ModelError(f"{where}: {DEC_C}: WEIGHTS_{name}_DEFINED but no array {name}", rule="model-parse")
-    _, layers = _parsed(where, DEC_C, parse_init, text, model.constants)
+            raise ModelError(f"{where}: {fname}: WEIGHTS_{name}_DEFINED but no array {name}", rule="model-parse")
+    _, layers = _parsed(where, fname, parse_init, text, constants)
     if not layers:
-        raise ModelError(f"{where}: {DEC_C}: init function declares no layers", rule="model-parse")
-    model.decoder_arrays = {name: _frozen(arrays[name]) for name in present}
-    model.decoder_declared = tuple(declared)
+        raise ModelError(f"{where}: {fname}: init function declares no layers", rule="model-parse")
+    defined = {name: _frozen(arrays[name]) for name in present}
     for layer, spec in layers.items():
-        _check_layer(where, layer, spec, model.decoder_arrays)
-    model.decoder_layers = layers
+        _check_layer(where, fname, layer, spec, defined)
+    return defined, tuple(declared), layers
 
 
 # ---------------------------------------------------------------- validation (what dnn/nnet.c linear_init checks)
 
-def _check_layer(where: Path, layer: str, spec: dict, arrays: dict[str, np.ndarray]) -> None:
+def _check_layer(where: Path, fname: str, layer: str, spec: dict, arrays: dict[str, np.ndarray]) -> None:
     """ModelError (model-shape) unless every array the layer names exists with the size its shape implies."""
     def fail(msg: str):
-        raise ModelError(f"{where}: {DEC_C}: layer {layer}: {msg}", rule="model-shape")
+        raise ModelError(f"{where}: {fname}: layer {layer}: {msg}", rule="model-shape")
 
     def need(key: str, size: int, dtype, optional: bool = False) -> np.ndarray | None:
         name = spec[key]

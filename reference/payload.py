@@ -321,6 +321,16 @@ class RangeDecoder:
     def error(self) -> int:
         return self._d.error
 
+    @property
+    def rng(self) -> int:
+        """The size of the current range (RFC 6716 §4.1: rng)."""
+        return self._d.rng
+
+    @property
+    def val(self) -> int:
+        """The top of the range minus the coded value, minus one (RFC 6716 §4.1: val)."""
+        return self._d.val
+
 
 class RangeEncoder:
     """Thin wrapper over the C range encoder; ``finish()`` returns the bytes as libopus's DRED encoder cuts them."""

@@ -8,10 +8,10 @@ generic-C float32 operations in libopus's order, in one of two arithmetics (``AR
   soft-float's bits, else the soft-float runs in its place;
 * ``"softfloat"``: every float operation an integer soft-float, no float arithmetic at all.
 
-Both give the same bits.  The model's arrays go to the C core as they are (int8 weights in
-libopus's block order, float32 scales, biases and weights, the sparse index, the quantizer
-scale tables); the core checks them (one check: ``dc_rdovae_check``) and this module turns its
-verdict into a ``ModelError``.
+Both give the same bits.  The model's arrays go to the C core as they are (``clayers``: int8
+weights in libopus's block order, float32 scales, biases and weights, the sparse index, the
+quantizer scale tables); the core checks them (one check: ``dc_rdovae_check``) and this module
+turns its verdict into a ``ModelError``.
 
 Output: ``decode`` gives libopus's ``fec_features`` order (row 0 = newest 10 ms frame);
 ``decode_standalone`` gives libopus ``fargan_demo -dred-decoding`` order (oldest first);
@@ -23,13 +23,13 @@ chooses the hardware kernels; ``off`` forces the portable C ones.
 from __future__ import annotations
 
 import os
-import warnings
 from typing import Any, Iterable, Protocol, Sequence
 
 import numpy as np
 
 from dredconf.errors import ModelError
 from dredconf.reference._core import ffi, lib
+from dredconf.reference.clayers import ARITHMETIC, CArrays, CoreNetwork
 from dredconf.reference.payload import DredPayload, decode_dred_batch
 
 LEVELS = lib.DC_RDOVAE_LEVELS
@@ -58,29 +58,18 @@ def _shape(slot: int) -> tuple[int, int]:
 
 #: libopus layer name -> (C slot, nb_inputs, nb_outputs) of the architecture, as the C core has it.
 ARCHITECTURE: dict[str, tuple[int, int, int]] = {name: (slot, *_shape(slot)) for name, slot in SLOTS.items()}
-ARITHMETIC = ("exact", "softfloat")
 #: The reference's features are libopus's bit for bit in either arithmetic.
 DEFAULT_ARITH = "exact"
 _ARITH = {"exact": lib.DC_ARITH_EXACT, "softfloat": lib.DC_ARITH_SOFTFLOAT}
 #: Hardware kernel levels, by the names ``set_simd`` and ``$DREDCONF_SIMD`` take.
 SIMD_LEVELS = {"off": lib.DC_SIMD_NONE, "sse2": lib.DC_SIMD_SSE2, "avx2": lib.DC_SIMD_AVX2}
-_KERNELS = {"off": "portable C", "sse2": "SSE2", "avx2": "AVX2"}
 _CHECKS = {lib.DC_CHECK_EVAL_METHOD: "built with excess float precision (FLT_EVAL_METHOD != 0)",
            lib.DC_CHECK_SCALAR: "hardware float differs from the soft-float",
            lib.DC_CHECK_SSE2: "SSE2 kernels differ from the soft-float",
            lib.DC_CHECK_AVX2: "AVX2 kernels differ from the soft-float",
            lib.DC_CHECK_SOFTFLOAT: "the soft-float's results are not the recorded ones"}
 
-_REASONS = {
-    lib.DC_NN_BAD_DIMS: "dimensions are not the architecture's",
-    lib.DC_NN_BAD_POINTER: "weights or their scale missing",
-    lib.DC_NN_BAD_WEIGHTS: "weight count does not match the shape or sparse index",
-    lib.DC_NN_BAD_INDEX: "sparse index malformed or outside the inputs",
-    lib.DC_NN_BAD_SIZE: "bias or scale count is not the output count",
-    lib.DC_NN_BAD_RANGE: "a float not finite, or an int8 row past the exactness bound (128 * sum|w| < 2^24)",
-    lib.DC_NN_BAD_LAYOUT: "not in libopus's blocks of 8 outputs x 4 inputs (or sparse float weights)",
-    lib.DC_RDOVAE_BAD_SCALE: "quantizer scale tables missing or of the wrong size",
-}
+_BAD_SCALE = "quantizer scale tables missing or of the wrong size"
 _ERRORS = {
     lib.DC_RDOVAE_ERR_MODEL: "model not checked",
     lib.DC_RDOVAE_ERR_COUNT: f"latent count outside 0..{MAX_LATENTS}",
@@ -127,11 +116,7 @@ class DredLatents(Protocol):
     latent_count: int
 
 
-def _shape_error(layer: str, msg: str) -> ModelError:
-    return ModelError(f"RDOVAE decoder layer {layer}: {msg}", rule="model-shape")
-
-
-class RdovaeDecoder:
+class RdovaeDecoder(CoreNetwork):
     """RDOVAE decoder for one model (``reference.model.load_model()`` by default).
 
     ``arith``: one of ``ARITHMETIC`` (see the module doc); the features are libopus's bit for bit.
@@ -140,12 +125,10 @@ class RdovaeDecoder:
     installed ``dredconf.reference._core``.
     """
 
+    _exact_runs = "dc_rdovae_exact_runs"
+
     def __init__(self, model: Any = None, *, core: Any = None, arith: str = DEFAULT_ARITH):
-        if arith not in ARITHMETIC:
-            raise ValueError(f"arith must be one of {ARITHMETIC}, got {arith!r}")
-        self.arith = arith
-        self._core = core
-        self._ffi, self._lib = (ffi, lib) if core is None else (core.ffi, core.lib)
+        super().__init__(core, arith)
         if model is None:
             from dredconf.reference.model import load_model
             model = load_model()
@@ -154,72 +137,20 @@ class RdovaeDecoder:
             raise ModelError("RDOVAE decoder needs a model loaded with its stats and decoder parts",
                              rule="model-shape")
         self.model = model
-        if self._lib.dc_nn_selfcheck() & lib.DC_CHECK_SOFTFLOAT:
-            warnings.warn("the C core's soft-float does not give its recorded results: this build is broken "
-                          "and its features cannot be trusted (rdovae.platform_check())", RuntimeWarning)
-        self._keep: list[Any] = []
+        self._arrays = c = CArrays(self._ffi, "RDOVAE decoder")
         self._m = m = self._ffi.new("dc_rdovae_model *")
-        m.state_scale, m.nb_state_scale = self._array(stats.state_quant_scale, np.uint8, "quantizer state scales")
-        m.latent_scale, m.nb_latent_scale = self._array(stats.latent_quant_scale, np.uint8, "quantizer latent scales")
+        m.state_scale, m.nb_state_scale = c.array(stats.state_quant_scale, np.uint8, "quantizer state scales")
+        m.latent_scale, m.nb_latent_scale = c.array(stats.latent_quant_scale, np.uint8, "quantizer latent scales")
         for name, slot in SLOTS.items():
-            self._set_layer(m.layer[slot], name)
+            c.set_layer(m.layer[slot], name, model.decoder_layers, model.decoder_arrays)
         if self._lib.dc_rdovae_check(m) != lib.DC_RDOVAE_OK:
             raise self.check_error()
 
-    # -- handing the model to the C core (the core checks it)
-    def _array(self, values: Any, dtype: Any, what: str):
-        """(pointer, length) of a contiguous copy-free view, or (NULL, 0) for None."""
-        if values is None:
-            return self._ffi.NULL, 0
-        a = np.ascontiguousarray(values).reshape(-1)
-        if a.dtype != dtype:
-            raise ModelError(f"RDOVAE decoder: {what} are {a.dtype}, expected {np.dtype(dtype).name}", rule="model-shape")
-        ctype = {np.dtype(np.uint8): "uint8_t[]", np.dtype(np.int8): "int8_t[]", np.dtype(np.int32): "int32_t[]",
-                 np.dtype(np.float32): "float[]"}[a.dtype]
-        p = self._ffi.from_buffer(ctype, a)
-        self._keep.append((a, p))
-        return p, a.size
-
-    def _set_layer(self, target, name: str) -> None:
-        spec = self.model.decoder_layers.get(name)
-        if spec is None:
-            raise _shape_error(name, "missing from the model")
-        arrays = self.model.decoder_arrays
-
-        def get(key: str, dtype: Any):
-            return self._array(arrays.get(spec.get(key)) if spec.get(key) else None, dtype, f"{name} {key}")
-
-        target.bias, target.nb_bias = get("bias", np.float32)
-        target.weights, target.nb_weights = get("weights", np.int8)
-        target.float_weights, target.nb_float_weights = get("float_weights", np.float32)
-        target.weights_idx, target.nb_idx = get("weights_idx", np.int32)
-        target.scale, target.nb_scale = get("scale", np.float32)
-        target.nb_inputs, target.nb_outputs = spec.get("nb_inputs", 0), spec.get("nb_outputs", 0)
-
     def check_error(self) -> ModelError:
         """The C check's verdict as a ModelError naming the layer and the row."""
-        m = self._m
-        if m.check_slot == lib.DC_RDOVAE_SLOT_SCALES:
-            return ModelError(f"RDOVAE decoder: {_REASONS[lib.DC_RDOVAE_BAD_SCALE]}", rule="model-shape")
-        name = SLOT_NAMES.get(m.check_slot, f"slot {m.check_slot}")
-        reason = _REASONS.get(m.check_reason, f"reason {m.check_reason}")
-        if m.check_reason == lib.DC_NN_BAD_DIMS:
-            layer, (_, nin, nout) = m.layer[m.check_slot], ARCHITECTURE[name]
-            reason = f"declared {layer.nb_inputs}x{layer.nb_outputs}, the decoder needs {nin}x{nout}"
-        row = f", row {m.check_row}" if m.check_row >= 0 else ""
-        return _shape_error(name, reason + row)
-
-    @property
-    def c_model(self):
-        """The checked ``dc_rdovae_model *`` (for the per-layer entry points in tests)."""
-        return self._m
-
-    @property
-    def runs(self) -> str:
-        """What ``arith`` runs as now: "exact" on the hardware (with its kernels) or "softfloat"."""
-        if self.arith == "exact" and self._lib.dc_rdovae_exact_runs(self._m) == lib.DC_ARITH_EXACT:
-            return f"exact (hardware float, {_KERNELS[platform_check(self._core)['simd']]} kernels)"
-        return "softfloat"
+        if self._m.check_slot == lib.DC_RDOVAE_SLOT_SCALES:
+            return ModelError(f"RDOVAE decoder: {_BAD_SCALE}", rule="model-shape")
+        return self._arrays.check_error(self._m, SLOT_NAMES, {n: a[1:] for n, a in ARCHITECTURE.items()})
 
     @property
     def row_bounds(self) -> dict[str, int]:

@@ -4,6 +4,9 @@ extension carries the DRED payload, found as libopus 1.6.1's ``dred_find_payload
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any, NamedTuple
+
+from construct import this
 
 from .extensions import ExtensionList, parse_extensions
 from .packet import OpusPacket
@@ -13,6 +16,42 @@ DRED_EXPERIMENTAL_PREFIX = b"D" + bytes([12])  # 'D' + version 12; b"" once the 
 FRAME_OFFSET_UNIT = 120  # 2.5 ms at 48 kHz: DRED offsets count in these units
 #: Quantizer level slope per dQ, in 1/16 level per latent (SPEC-NOTES §3; libopus dnn/dred_coding.c).
 DQ_TABLE = (0, 2, 3, 4, 6, 8, 12, 16)
+DRAFT = "draft-ietf-mlcodec-opus-dred-05"
+MAX_LEVEL = 15  # the last quantizer level: qmax when not coded
+QMAX_CODED_BELOW = 14  # qmax is coded only when q0 < 14 (and dQ > 0): levels q0+1..14 share half the total
+LATENT_MIN_BITS = 8  # a latent is decoded only while at least 8 bits are left (SPEC-NOTES §3, step 7)
+
+
+class HeaderField(NamedTuple):
+    """One range-coded field of the DRED header, in coding order: ``ft`` is the total of ``ec_dec_uint(ft)``
+    (None: the qmax coding, ``qmax_total``); ``present`` is True or a construct ``this`` expression over the
+    fields before it; ``docs`` names the draft's term and what the value means."""
+
+    name: str
+    ft: int | None
+    present: Any
+    docs: str
+
+
+DRED_HEADER = (
+    HeaderField("q0", 16, True, f"{DRAFT} (SPEC-NOTES §3 step 1): q0, the level of the initial state and latent 0"),
+    HeaderField("dQ", 8, True, f"{DRAFT} (§3 step 2): dQ, the level slope, DQ_TABLE[dQ]/16 level per latent"),
+    HeaderField("extra_flag", 2, True, f"{DRAFT} (§3 step 3): extra offset flag, 1: extra_offset follows"),
+    HeaderField("extra_offset", 256, this.extra_flag == 1,
+                f"{DRAFT} (§3 step 3): extra_offset, moves dred_offset back by 32 per unit"),
+    HeaderField("offset", 32, True, f"{DRAFT} (§3 step 4): offset, dred_offset = 16 - offset - 32*extra_offset "
+                                    "+ frame_offset (2.5 ms units)"),
+    HeaderField("qmax", None, (this.q0 < QMAX_CODED_BELOW) & (this.dQ > 0),
+                f"{DRAFT} (§3 step 5): qmax, the highest latent level (15 when not coded)"),
+)
+"""draft-ietf-mlcodec-opus-dred: the DRED header, field by field as the range decoder reads it (the C core's
+``dc_dred_decode`` reads the same; a test holds the two equal)."""
+
+
+def qmax_total(q0: int) -> int:
+    """The qmax coding's total 2n, n = 14 - q0: a symbol below n means qmax 15 (update [0, n)); s >= n means
+    qmax = q0 + 1 + (s - n) (update [s, s + 1))."""
+    return 2 * (QMAX_CODED_BELOW - q0)
 
 
 def uncapped_level(q0: int, dQ: int, k: int) -> int:

@@ -23,7 +23,7 @@ MAX_ID = 127
 ExtensionHeader = cs.BitStruct(
     "id" / cs.BitsInteger(7) * f"{DRAFT}: ID, 0 padding, 1 frame separator, 2 Repeat These Extensions, "
                                 "3..31 short, 32..127 long",
-    "L" / cs.BitsInteger(1) * f"{DRAFT}: L flag, meaning depends on the ID",
+    "L" / cs.BitsInteger(1) * f"{DRAFT}: L, a flag whose meaning depends on the ID",
 )
 """draft-ietf-mlcodec-opus-extension: the byte that starts every element of the padding."""
 

@@ -11,9 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from dredconf.reference.model import load_model
 from tests.helpers.arith import ARITH_CASES, select_arith
 from tests.helpers.shared import EDGE_STREAMS, STREAMS, expected_records, require, shared_dir, vector_sets_dir
+
+
+def _load_model(path: Path, parts: tuple[str, ...]):
+    # imports the C core: not before the sanitizer plugin (tests/fuzz/sanitizer.py) installs its own
+    from dredconf.reference.model import load_model
+
+    return load_model(path, parts=parts)
 
 
 @pytest.fixture(scope="session")
@@ -72,13 +78,19 @@ def ground_truth(vectors_dir):
 
 @pytest.fixture(scope="session")
 def model(model_dir):
-    return load_model(model_dir, parts=("stats", "decoder"))
+    return _load_model(model_dir, parts=("stats", "decoder"))
+
+
+@pytest.fixture(scope="session")
+def fargan_model(model_dir):
+    """The shared model with the FARGAN vocoder's weights only."""
+    return _load_model(model_dir, parts=("fargan",))
 
 
 @pytest.fixture(scope="session")
 def stats(model_dir):
     """The quantizer tables (16 levels × dimension) of the shared model."""
-    return load_model(model_dir, parts=("stats",)).stats
+    return _load_model(model_dir, parts=("stats",)).stats
 
 
 @pytest.fixture(scope="session")

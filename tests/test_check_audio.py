@@ -205,3 +205,33 @@ def test_vocoder_replays(vocoder, tmp_path):
     assert r.exit_code == 1
     assert orig["slt_16k"]["verdict"] == "pass" and orig["alsaA_16k"]["verdict"] == "fail"
     assert orig["alsaA_16k"]["layers"]["vocoder"]["audio_metric"]["err4"] == pytest.approx(0.3144, abs=1e-4)
+
+
+def test_reference_vocoder_is_libopus_byte_for_byte(vocoder, tmp_path):
+    """--decoder reference on the vocoder layout: its FARGAN (python_dut --synth, as check runs it) writes
+    X.expected.sw exactly, in both arithmetics, and check passes with a zero metric."""
+    import subprocess
+
+    for arith in ("exact", "softfloat"):
+        r = check("-d", f"reference:{arith}", "-V", str(vocoder), "--json", str(tmp_path / f"{arith}.json"))
+        assert r.exit_code == 0 and "CONFORMS to profile vocoder on 2 feature files (1,337 frames)" in r.output
+        for name, v in _report(r, tmp_path / f"{arith}.json").items():
+            m = v["layers"]["vocoder"]["audio_metric"]
+            assert (m["err4"], m["err16"], m["pitch"]) == (0.0, 0.0, 0.0), name
+    for item in ("slt_16k", "alsaA_16k"):
+        out = tmp_path / f"{item}.sw"
+        subprocess.run([sys.executable, "-m", "dredconf.conformance.python_dut", "--synth",
+                        str(vocoder / f"{item}.features.f32"), str(out)], check=True)
+        assert out.read_bytes() == read_pcm(pcm(vocoder / f"{item}.expected")), item
+
+
+@pytest.mark.parametrize("mutant", ["vocoder-pitch-off", "vocoder-flat-envelope"])
+def test_vocoder_mutants_fail(vocoder, tmp_path, mutant):
+    """The reference FARGAN fed bent features (pitch + 0.08; cepstra 1..17 x 0.8) fails on both items."""
+    from dredconf.conformance.mutants import MUTANTS
+    from dredconf.conformance.verdicts import Layer
+
+    assert (MUTANTS[mutant].kind, MUTANTS[mutant].layer) == ("vocoder", Layer.VOCODER)
+    r = check("-d", f"mutant:{mutant}", "-V", str(vocoder), "--json", str(tmp_path / "m.json"))
+    assert r.exit_code == 1 and "DOES NOT CONFORM to profile vocoder: 2 of 2 vectors fail" in r.output, r.output
+    assert {v["verdict"] for v in _report(r, tmp_path / "m.json").values()} == {"fail"}

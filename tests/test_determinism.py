@@ -1,4 +1,4 @@
-"""The RDOVAE decoder gives the same bits under any compiler, flags, arithmetic and kernels.
+"""The RDOVAE decoder and the FARGAN vocoder give the same bits under any compiler, flags, arithmetic and kernels.
 
 The C core is built again from the same sources with ``build_core.make_builder`` under
 other flags (-O0; -O3 -march=native; without any x86 SIMD code, -DDC_NN_NO_SIMD, as on other
@@ -8,7 +8,9 @@ payloads of the four shared vectors and a set of synthetic packets up to the int
 (NaN activations inside them); the SHA-256 of all the feature bytes (float32 bit patterns,
 little-endian) must be the same everywhere, and equal to the hashes recorded below (computed
 on x86-64 with gcc; any platform must reproduce them).  The shared vectors' hash is libopus's:
-the hash of the expected features in the shared vectors.
+the hash of the expected features in the shared vectors.  The same holds for the FARGAN synthesis
+of the shared alsaA_16k features (its hash is libopus's: the shared X.expected.sw's) and of a
+trajectory of extreme features (huge, infinite, NaN).
 """
 from __future__ import annotations
 
@@ -22,9 +24,11 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from dredconf.reference import fargan as F
 from dredconf.reference import rdovae as R
 
-from tests.helpers.shared import STREAMS
+from dredconf.vectors.sets import read_pcm
+from tests.helpers.shared import STREAMS, pcm as pcm_path
 
 pytestmark = [pytest.mark.shared, pytest.mark.slow]
 
@@ -34,6 +38,10 @@ REFERENCE_DIR = Path(R.__file__).resolve().parent
 EXACT_FEATURES_SHA256 = "331152f203ac1c1764b14cdd8f05a62e0350092a2672226f0f1c606ac7486fa0"
 #: The same for the synthetic packets of ``_synthetic`` (any value up to the int32 limits).
 SYNTHETIC_SHA256 = "c0ffd39f69b8ad308911879493b6ae138426531efdb53b966b40a193917deaea"
+#: SHA-256 of FARGAN's int16 output on the shared alsaA_16k features (== alsaA_16k.expected.sw, libopus's) and on
+#: ``_extreme_features``.
+FARGAN_SHA256 = ("cb7393a9b4a8f5bd6ffd88b13abe956a3e3e4a7b29e2956e1684dbbfdc586990",
+                 "b78bbc29237db6e765e917f2e05b4694c21f8d80772222540eab5585ac3e3cda")
 
 BUILDS = {
     "O0": ["-O0"],
@@ -104,8 +112,24 @@ def _shared(ground_truth):
     return [(d["q0"], d["state"], d["latents"], d["levels"]) for d in _payloads(ground_truth)]
 
 
-def _hashes(model, ground_truth, core=None) -> dict[str, tuple[str, str]]:
-    """(shared, synthetic) hashes per arithmetic and kernel level of one build of the core."""
+def _extreme_features() -> np.ndarray:
+    """Speech-like frames, then huge, infinite and NaN values, pitch across and beyond its range."""
+    rng = np.random.default_rng(20261130)
+    f = rng.normal(0, 1, (12, 20)).astype(np.float32)
+    f[4:8] *= np.float32(1e6)
+    f[8, ::3], f[9, 1::4], f[10, 2::5] = np.inf, -np.inf, np.nan
+    f[:, 18] = np.linspace(-40, 40, 12, dtype=np.float32)
+    return f
+
+
+def _fargan_sha256(vocoder: F.FarganSynthesizer, fargan_features) -> tuple[str, str]:
+    return tuple(hashlib.sha256(vocoder.synthesize(f).astype("<i2").tobytes()).hexdigest()
+                 for f in (fargan_features, _extreme_features()))
+
+
+def _hashes(model, ground_truth, core=None, fargan=None) -> dict[str, tuple]:
+    """(shared, synthetic) hashes per arithmetic and kernel level of one build of the core, and with ``fargan``
+    ((model, alsaA features)) FARGAN's (alsaA, extremes) hashes."""
     out = {}
     check = R.platform_check(core)
     levels = [lv for lv in R.SIMD_LEVELS if R.SIMD_LEVELS[lv] <= R.SIMD_LEVELS[check["simd_available"]]]
@@ -114,6 +138,9 @@ def _hashes(model, ground_truth, core=None) -> dict[str, tuple[str, str]]:
             assert R.set_simd(level, core) == level
             dec = R.RdovaeDecoder(model, core=core, arith=arith)
             out[f"{arith}-{level}"] = (_features_sha256(dec, _shared(ground_truth)), _features_sha256(dec, _synthetic()))
+            if fargan is not None:
+                out[f"{arith}-{level}"] += _fargan_sha256(F.FarganSynthesizer(fargan[0], core=core, arith=arith),
+                                                          fargan[1])
     finally:
         R.set_simd("auto", core)
     return out
@@ -129,24 +156,32 @@ def _expected_sha256(ground_truth) -> str:
 
 
 @pytest.fixture(scope="module")
-def installed(model, ground_truth):
-    return _hashes(model, ground_truth)
+def fargan(fargan_model, vocoder_dir):
+    return fargan_model, np.fromfile(vocoder_dir / "alsaA_16k.features.f32", dtype="<f4").reshape(-1, 20)
 
 
-def test_installed_core_is_libopus_in_every_arithmetic(installed, ground_truth):
+EXPECTED = (EXACT_FEATURES_SHA256, SYNTHETIC_SHA256) + FARGAN_SHA256
+
+
+@pytest.fixture(scope="module")
+def installed(model, ground_truth, fargan):
+    return _hashes(model, ground_truth, fargan=fargan)
+
+
+def test_installed_core_is_libopus_in_every_arithmetic(installed, ground_truth, vocoder_dir):
     assert _expected_sha256(ground_truth) == EXACT_FEATURES_SHA256
-    assert {shared for shared, _ in installed.values()} == {EXACT_FEATURES_SHA256}, installed
-    assert {synthetic for _, synthetic in installed.values()} == {SYNTHETIC_SHA256}, installed
+    assert hashlib.sha256(read_pcm(pcm_path(vocoder_dir / "alsaA_16k.expected"))).hexdigest() == FARGAN_SHA256[0]
+    assert set(installed.values()) == {EXPECTED}, installed
     assert "exact-off" in installed                            # the hardware with SIMD forced off
 
 
 @pytest.mark.parametrize("name", list(BUILDS))
-def test_same_bits_under_other_flags(name, model, ground_truth, tmp_path):
+def test_same_bits_under_other_flags(name, model, ground_truth, fargan, tmp_path):
     mod = _build(name, BUILDS[name], tmp_path)
     if "-DDC_NN_NO_SIMD" in BUILDS[name]:
         assert R.platform_check(mod)["simd_available"] == "off"
-    hashes = _hashes(model, ground_truth, mod)
-    assert set(hashes.values()) == {(EXACT_FEATURES_SHA256, SYNTHETIC_SHA256)}, hashes
+    hashes = _hashes(model, ground_truth, mod, fargan)
+    assert set(hashes.values()) == {EXPECTED}, hashes
 
 
 def _clang() -> str | None:
@@ -161,10 +196,10 @@ def _clang() -> str | None:
                     reason="a clang-sanitized module cannot load beside gcc's sanitizer runtime")
 @pytest.mark.parametrize("flags", [["-O0"], ["-O3", "-march=native"], ["-O2", "-DDC_NN_NO_SIMD"]],
                          ids=["O0", "O3_native", "portable"])
-def test_same_bits_with_clang(flags, model, ground_truth, tmp_path):
+def test_same_bits_with_clang(flags, model, ground_truth, fargan, tmp_path):
     mod = _build("clang_" + "_".join(f.strip("-=").replace("=", "_") for f in flags), flags, tmp_path, cc=_clang())
-    hashes = _hashes(model, ground_truth, mod)
-    assert set(hashes.values()) == {(EXACT_FEATURES_SHA256, SYNTHETIC_SHA256)}, hashes
+    hashes = _hashes(model, ground_truth, mod, fargan)
+    assert set(hashes.values()) == {EXPECTED}, hashes
 
 
 def test_decoding_twice_gives_the_same_bits(model, ground_truth):

@@ -7,7 +7,7 @@ import importlib.util
 from pathlib import Path
 
 PACKAGES = ("dredconf", "dredconf.spec", "dredconf.reference", "dredconf.vectors", "dredconf.vectors.groups",
-            "dredconf.conformance")
+            "dredconf.conformance", "dredconf.authoring")
 #: Function-level imports kept on purpose: the commands' heavy modules (numpy, the C core), loaded when they run.
 LAZY = {
     ("dredconf.vectors.cli", "dredconf.reference.model"), ("dredconf.vectors.cli", "dredconf.vectors.generate"),

@@ -30,7 +30,7 @@ from dredconf.reference._core import lib
 from dredconf.reference.decoder import ReferenceDecoder
 from dredconf.spec.standalone import read_standalone
 from dredconf.vectors.standalone import decode_record
-from tests.helpers.arith import ARITH_CASES, select_arith
+from tests.helpers.arith import ARITH_CASES, in_arith
 from tests.helpers.shared import EDGE_STREAMS, STREAMS
 
 pytestmark = pytest.mark.shared
@@ -48,12 +48,7 @@ def expected_bits(d: dict) -> np.ndarray:
 @pytest.fixture(params=ARITH_CASES, ids=[f"{a}-{k}" for a, k in ARITH_CASES])
 def decoder(request, model):
     """A decoder in each arithmetic, the hardware at each kernel level this machine has."""
-    name, level = request.param
-    select_arith(name, level)
-    dec = R.RdovaeDecoder(model, arith=name)
-    assert dec.runs.startswith(name)
-    yield dec
-    R.set_simd("auto")
+    yield from in_arith(request, lambda name: R.RdovaeDecoder(model, arith=name))
 
 
 # ------------------------------------------------------------------ 1. the self-check

@@ -1,4 +1,4 @@
-/* The float32 operations nnet.inc and rdovae.inc are written in, as one of two macro sets:
+/* The float32 operations nnet.inc, rdovae.inc and fargan.inc are written in, as one of two macro sets:
    DC_NN_SOFT defined: nn_real is a float's bit pattern and every operation the integer
    soft-float (softfloat32.h); else nn_real is float and every operation the hardware's.
    Both round every operation separately to nearest even, with subnormals; each set names its
@@ -73,6 +73,8 @@ typedef uint32_t nn_real;
 #define NN_IS_ZERO(a) (((a) & DC_SF_ABS) == 0)
 #define NN_FROM_INT(i) dc_sf_from_int(i)
 #define NN_FLOOR_HALF(a) dc_sf_floor_half(a)
+#define NN_TO_BITS(a) (a)
+#define NN_FROM_BITS(b) (b)
 /* a float of the model (or of the caller), read as its bits: no float value is ever formed */
 static inline nn_real nn_load(const float *p) { uint32_t b; memcpy(&b, p, sizeof b); return b; }
 static inline void nn_store(float *p, nn_real v) { memcpy(p, &v, sizeof v); }
@@ -88,6 +90,8 @@ typedef float nn_real;
 #define NN_IS_ZERO(a) ((a) == 0.f)
 #define NN_FROM_INT(i) ((float)(i))
 #define NN_FLOOR_HALF(a) dc_f32_floor_half(a)
+#define NN_TO_BITS(a) dc_f32_bits(a)
+#define NN_FROM_BITS(b) dc_f32_of(b)
 static inline nn_real nn_load(const float *p) { return *p; }
 /* a result handed out: NaNs as x86 makes them, whatever the platform */
 static inline void nn_store(float *p, nn_real v) { uint32_t b = dc_nn_canonical(dc_f32_bits(v)); memcpy(p, &b, sizeof b); }

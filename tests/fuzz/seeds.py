@@ -14,7 +14,7 @@ from typing import Iterable
 
 from dredconf.spec import StreamRecord, find_dred, parse_packet, read_stream, write_stream
 from dredconf.spec.standalone import StandaloneRecord, read_standalone, write_standalone
-from tests.helpers.shared import STREAMS, model_dir, shared_dir, vector_sets_dir
+from tests.helpers.shared import STREAMS, expected_records, model_dir, shared_dir, vector_sets_dir
 
 
 def _records(data: bytes) -> list[bytes]:
@@ -96,6 +96,18 @@ def _manifest_seeds(m: dict | None) -> Iterable[bytes]:
             yield json.dumps(cut, separators=(",", ":")).encode()
 
 
+def _dut_output_seeds() -> Iterable[bytes]:
+    """Decoder outputs for S3's first three packets: libopus's own records, and the subsets decoders write."""
+    d = vector_sets_dir() or (shared_dir() / "vectors" if shared_dir() else None)
+    if d is None:
+        return
+    recs = expected_records(d / "libopus-1.6.1" / "S3.expected.json.gz")[:3]
+    yield json.dumps({"packets": recs}).encode()
+    yield json.dumps({"packets": [{k: r[k] for k in ("index", "length", "toc")} for r in recs]}).encode()
+    yield json.dumps({"packets": [{"index": r["index"], "dred": r["dred"]} for r in recs]}).encode()
+    yield json.dumps({"packets": [{"index": i, "error": "x"} for i in range(3)]}).encode()
+
+
 def build(out: Path, targets: Iterable[str] | None = None, sources: Sources | None = None, *,
           per_target: int = 400, log=print) -> dict[str, int]:
     """Write each target's seeds into ``out/<target>/``; returns the count per target."""
@@ -155,6 +167,8 @@ def build(out: Path, targets: Iterable[str] | None = None, sources: Sources | No
         add("inspect_cli", data)
     for data in _manifest_seeds(src.manifest):
         add("manifest", data)
+    for data in _dut_output_seeds():
+        add("dut_output", data)
     for i in range(32):
         add("model", bytes([i % 8, i // 8, (i * 37) % 256, (i * 11) % 256, i, 1]))
     add("selftest", b"seed")

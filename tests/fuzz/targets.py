@@ -26,10 +26,14 @@ import numpy as np
 from click.testing import CliRunner
 
 from dredconf.cli import main
+from dredconf.conformance.judge import Rules, judge_vector
+from dredconf.conformance.output_schema import MalformedOutput, packet_feature_records, parse_output
+from dredconf.conformance.profile import Profile
+from dredconf.conformance.results import LayerSummary, PacketResult
 from dredconf.errors import DredconfError, ModelError, StreamError
 from dredconf.reference import model as M
 from dredconf.spec import read_stream
-from tests.helpers.shared import model_dir
+from tests.helpers.shared import expected_records, model_dir, shared_dir, vector_sets_dir
 
 from .registry import (  # noqa: F401 - the registry and the checks, for the drivers and the tests
     TARGETS, ContractViolation, Input, Target, Unavailable, _cache, _dredconf_errors, _stats_model, check,
@@ -171,6 +175,42 @@ def t_manifest(data: bytes) -> None:
     rep.lines()
 
 
+_DUT_PACKETS = 3  # the decoder output judged: records for the first packets of S3
+
+
+def _dut_expected() -> list[dict]:
+    """The expected records the decoder output is judged against (S3's first packets, libopus's own)."""
+    if "dut_expected" not in _cache:
+        d = vector_sets_dir() or (shared_dir() / "vectors" if shared_dir() else None)
+        if d is None:
+            raise Unavailable("no vector sets: the decoder output is judged against libopus's S3 records")
+        _cache["dut_expected"] = expected_records(d / "libopus-1.6.1" / "S3.expected.json.gz")[:_DUT_PACKETS]
+    return _cache["dut_expected"]
+
+
+@target("dut_output", max_len=65536, allowed=(MalformedOutput,))
+def t_dut_output(data: bytes) -> None:
+    """A decoder's output, the least trusted input there is: its JSON checked for shape
+    (conformance.output_schema), then judged in every layer under the default profile and without one;
+    documented error: MalformedOutput. The verdicts must serialize and read back."""
+    expected = _dut_expected()
+    records = parse_output(data, len(expected))
+    for profile in (Profile(), Profile(())):
+        layers, packets = judge_vector(records, expected, profile, Rules())
+        for s in layers.values():
+            check(LayerSummary.from_json(json.loads(json.dumps(s.to_json(), allow_nan=False))).verdict is s.verdict,
+                  "a layer summary does not read back")
+        for p in packets:
+            back = PacketResult.from_json(json.loads(json.dumps(p.to_json(), allow_nan=False)))
+            check(back.verdicts == p.verdicts, "a packet's verdicts do not read back")
+    # the same bytes as a libopus-features file: whole rows, or malformed
+    if len(data) % 80 == 0:
+        try:
+            packet_feature_records(data, expected)
+        except MalformedOutput:
+            pass
+
+
 _JSON_VALUES = [None, True, False, 0, -1, 1, 255, 256, 2 ** 31, 2 ** 64, -(2 ** 63), 1.5, 1e308, "", "x",
                 "valid", "invalid", "acceptable", "a.bit", "../a.bit", "/etc/passwd", "a\\b", "0" * 64, "f" * 64,
                 [], {}, [[]], [{}], {"a": []}, "invalid packet", 126, "440c", "dredconf-vectors/1"]
@@ -225,6 +265,7 @@ def mutate_json(data: bytes, max_size: int, rng: random.Random) -> bytes:
 
 
 TARGETS["manifest"].mutator = mutate_json
+TARGETS["dut_output"].mutator = mutate_json
 
 
 # ----------------------------------------------------------------------- model directory
@@ -246,7 +287,7 @@ def _model_texts():
         src = model_dir()
         if src is None or not src.is_dir():
             raise Unavailable("no model directory")
-        names = [M.CONSTANTS_H, M.STATS_C, M.STATS_H, M.DEC_C, M.DEC_H]
+        names = [M.CONSTANTS_H, M.STATS_C, M.STATS_H, M.DEC_C, M.DEC_H, M.FARGAN_C]
         texts = {n: (src / n).read_bytes() for n in names}
         anchors = {n: [m.start() for m in _ANCHOR.finditer(t)][:200000] for n, t in texts.items()}
         work = Path(tempfile.mkdtemp(prefix="dredconf-fuzz-model-"))
@@ -259,11 +300,11 @@ def _model_texts():
 @target("model", max_len=256, c_core=True)
 def t_model(data: bytes) -> None:
     """The model-directory loader on corrupted C-array text: edits of the real files (in a tmp dir)
-    steered by the input, then load_model and, if it loads, the RDOVAE decoder on one payload;
-    documented error: ModelError."""
+    steered by the input, then load_model and, if it loads, the RDOVAE decoder on one payload (the FARGAN
+    vocoder on two frames, for fargan_data.c); documented error: ModelError."""
     texts, anchors, work, sums = _model_texts()
     inp = Input(data)
-    names = [M.STATS_C, M.STATS_C, M.CONSTANTS_H, M.DEC_C, M.DEC_C, M.DEC_H, M.STATS_C, M.DEC_C]
+    names = [M.STATS_C, M.STATS_C, M.CONSTANTS_H, M.DEC_C, M.DEC_C, M.DEC_H, M.STATS_C, M.DEC_C, M.FARGAN_C]
     name = names[inp.int(len(names))]
     text = bytearray(texts[name])
     for _ in range(1 + inp.int(3)):
@@ -293,6 +334,7 @@ def t_model(data: bytes) -> None:
             text[pos:pos] = line
     with_sums = inp.byte() == 0x5A  # rarely: the SHA256SUMS check is one line, the parsers are the rest
     parts = ("stats",) if name in (M.STATS_C, M.CONSTANTS_H) and inp.byte() & 1 else ("stats", "decoder")
+    parts = ("stats", "fargan") if name == M.FARGAN_C else parts
     target_file = work / name
     target_file.write_bytes(bytes(text))
     if with_sums:
@@ -302,6 +344,8 @@ def t_model(data: bytes) -> None:
         check(model.stats.latent_r.shape == (16, 25) and model.stats.state_p0.shape == (16, 50), "stats shapes")
         if "decoder" in parts:
             _model_decode(model)
+        if "fargan" in parts:
+            _model_synth(model)
         return ("loaded", name, parts)
     except ModelError as e:
         check_error(e)
@@ -323,6 +367,16 @@ def _model_decode(model) -> None:
     f = dec.decode(p)
     check(f.shape == (4 * p.latent_count, 20), "features shape")
     check(bool(np.all(np.isfinite(f))), "features not finite with an accepted model")
+
+
+def _model_synth(model) -> None:
+    """A (possibly corrupted, but accepted) FARGAN model must synthesise without crashing."""
+    import numpy as np
+
+    from dredconf.reference.fargan import FarganSynthesizer
+
+    pcm = FarganSynthesizer(model).synthesize(np.linspace(-1, 1, 40, dtype=np.float32))
+    check(pcm.shape == (320,), "synthesis length")
 
 
 def allowed_for(t: Target) -> tuple:
@@ -351,6 +405,8 @@ def available(t: Target) -> str | None:
             _model_texts()
         if t.name == "manifest":
             _manifest_mod()
+        if t.name == "dut_output":
+            _dut_expected()
         if t.name == "decode_full":
             from dredconf.reference.decoder import ReferenceDecoder  # noqa: F401
             import dredconf.reference.rdovae  # noqa: F401

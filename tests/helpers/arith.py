@@ -18,3 +18,16 @@ def select_arith(name: str, level: str):
     if R.set_simd(level) != level and level != "auto":
         R.set_simd("auto")
         pytest.skip(f"no {level} kernels on this machine")
+
+
+def in_arith(request, make):
+    """For a fixture over ARITH_CASES: the network ``make(arithmetic)`` builds, in the case's arithmetic and
+    kernel level (the hardware's levels restored after)."""
+    from dredconf.reference import rdovae as R
+
+    name, level = request.param
+    select_arith(name, level)
+    network = make(name)
+    assert network.runs.startswith(name)
+    yield network
+    R.set_simd("auto")
