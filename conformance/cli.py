@@ -30,7 +30,7 @@ from dredconf.conformance.report_terminal import progress as progress_bar
 from dredconf.conformance.runner import CheckOptions, plan, run_check
 from dredconf.errors import ModelError
 from dredconf.vectors.installed import INSTALL, installed_sets, load_installed, load_vectors, validate_all
-from dredconf.vectors.sets import VectorSet, VectorSetError
+from dredconf.vectors.sets import KIND_LAYERS, VectorSet, VectorSetError
 
 DECODER_HELP = (
     "The decoder under test: 'reference' (the suite's own: a self-check), 'cmd:TEMPLATE' (a program; {input} is "
@@ -135,7 +135,7 @@ def check(decoder, vectors, names, packet, profile, allow_not_tested, expect_fai
                 raise click.UsageError("--vector, --packet and --expect-fail name vectors of one set: give --vectors")
             if "-" in (json_path, junit_path, html_path):
                 raise click.UsageError("a report to standard output is one set's: give --vectors")
-            runs, skipped = _installed_runs(adapter, chosen or adapter.default_profile(), options_for)
+            runs, skipped = _installed_runs(adapter, chosen, options_for)
     except (VectorSetError, AdapterError, ModelError) as e:
         raise click.UsageError(str(e) if not isinstance(e, ModelError) else
                                f"the set's features are judged against the reference decoder, which needs the model: {e}"
@@ -166,26 +166,42 @@ def check(decoder, vectors, names, packet, profile, allow_not_tested, expect_fai
     sys.exit(max(r.exit_status for _, r in reports))
 
 
-def _installed_runs(adapter, profile: Profile, options_for) -> tuple[list, list[str]]:
-    """Every installed set the decoder takes and ``profile`` covers, validated and planned; the others, with why."""
+#: Decoders whose every stage is known (the suite's own): without --profile they claim every kind they decode. A
+#: command may be anything, so it claims its default profile only (``--profile vocoder`` puts it on vocoder sets).
+BUILT_IN = ("reference", "mutant")
+
+
+def claimed(adapter, chosen: Profile | None) -> Profile:
+    """The layers a run over the installed sets covers: ``--profile``, else what the decoder claims."""
+    if chosen is not None:
+        return chosen
+    if adapter.kind in BUILT_IN:
+        return Profile.parse(",".join(layer for k in adapter.kinds for layer in KIND_LAYERS[k]))
+    return adapter.default_profile()
+
+
+def _installed_runs(adapter, chosen: Profile | None, options_for) -> tuple[list, list[str]]:
+    """Every installed set the decoder takes and its profile covers, validated and planned (each under the profile
+    a run on that set alone would have); the others, with why."""
     sets = installed_sets()
     if not sets:
         raise click.UsageError(f"no --vectors given and no vector set installed: {INSTALL}, or give --vectors PATH")
+    covers = claimed(adapter, chosen)
     runs, skipped = [], []
     for s in sets:
         vset = load_installed(s, validate=False)
-        if not any(profile.covers(v.layers) for v in vset.vectors):
-            skipped.append(f"{s.name} (profile {profile} has no layer of its {s.kind} vectors)")
-            continue
         try:
             adapter.check_kinds({v.kind for v in vset.vectors})
         except AdapterError as e:
             skipped.append(f"{s.name} ({str(e).split(' (it takes')[0].removeprefix('--decoder ')})")
             continue
-        options = options_for(vset, profile)
+        if not any(covers.covers(v.layers) for v in vset.vectors):
+            skipped.append(f"{s.name} (profile {covers} has no layer of its {s.kind} vectors)")
+            continue
+        options = options_for(vset, chosen or default_profile(adapter.default_profile(), vset.kinds()))
         runs.append((s.name, validate_all(vset), options, plan(adapter, vset, options)))
     if not runs:
-        raise click.UsageError(f"no installed set for --decoder {adapter.describe()!r} and profile {profile}: "
+        raise click.UsageError(f"no installed set for --decoder {adapter.describe()!r} and profile {covers}: "
                                f"{'; '.join(skipped)}")
     return runs, skipped
 

@@ -185,8 +185,10 @@ def test_check_takes_a_name_and_without_vectors_runs_the_sets_the_decoder_and_pr
     assert r.exit_code == 1 and r.output.startswith("DOES NOT CONFORM to profile integration: 5 of 5 vectors fail")
     r = _run("check", "-d", "mutant:plc-only", "-q")
     assert r.exit_code == 1 and r.output.splitlines()[-1].startswith(
-        "DOES NOT CONFORM on 1 of 1 installed sets (libopus-1.6.1-integration); not run: libopus-1.6.1 (profile "
-        "integration has no layer of its features vectors)")
+        "DOES NOT CONFORM on 1 of 1 installed sets (libopus-1.6.1-integration); not run: libopus-1.6.1 "
+        "('mutant:plc-only' cannot decode packets vectors)")
+    r = _run("check", "-d", "reference", "--profile", "integration")  # the profile decides; the reference has none
+    assert r.exit_code == 2 and "libopus-1.6.1-integration ('reference' cannot decode integration vectors)" in r.output
     for args, text in ((("--vector", "S1"), "give --vectors"), (("--json", "-"), "give --vectors")):
         r = _run("check", "-d", "reference", *args)
         assert r.exit_code == 2 and text in r.output, r.output
@@ -194,13 +196,20 @@ def test_check_takes_a_name_and_without_vectors_runs_the_sets_the_decoder_and_pr
 
 @pytest.mark.slow
 def test_reference_conforms_on_every_installed_set_it_covers(vector_sets, tmp_path):
-    """The README's first command: no --vectors, the reference on every shipped set it covers, reports per set."""
+    """The README's first command: no --vectors, the reference on every shipped set it covers (packets, standalone
+    records, vocoder), one report per set."""
     r = _run("check", "-d", "reference", "-q", "-j", "2", "--json", str(tmp_path / "r.json"))
     assert r.exit_code == 0, r.output
-    assert r.output.splitlines()[-1].startswith(
-        "CONFORMS on every installed set run (libopus-1.6.1, libopus-1.6.1-edge, libopus-1.6.1-standalone); not run: ")
+    assert r.output.splitlines() == [
+        "libopus-1.6.1: CONFORMS to profile framing,dred,features on 4 streams (1,241 packets)",
+        "libopus-1.6.1-edge: CONFORMS to profile framing,dred,features on 2 streams (115 packets)",
+        "libopus-1.6.1-standalone: CONFORMS to profile framing,dred,features on 1 record file (174 records)",
+        "libopus-1.6.1-vocoder: CONFORMS to profile vocoder on 2 feature files (1,337 frames)",
+        "CONFORMS on every installed set run (libopus-1.6.1, libopus-1.6.1-edge, libopus-1.6.1-standalone, "
+        "libopus-1.6.1-vocoder); not run: libopus-1.6.1-integration ('reference' cannot decode integration vectors)"]
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "r.libopus-1.6.1-edge.json", "r.libopus-1.6.1-standalone.json", "r.libopus-1.6.1.json"]
+        "r.libopus-1.6.1-edge.json", "r.libopus-1.6.1-standalone.json", "r.libopus-1.6.1-vocoder.json",
+        "r.libopus-1.6.1.json"]
 
 
 # ------------------------------------------------------------------------------------------------ an installed set
