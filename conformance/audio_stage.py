@@ -27,7 +27,7 @@ from typing import Sequence
 
 import numpy as np
 
-from dredconf.conformance.audio_metric import AudioFrames, AudioThresholds, audio_frames
+from dredconf.conformance.audio_metric import MIN_SAMPLES, AudioFrames, AudioThresholds, audio_frames
 from dredconf.conformance.results import AudioScore, BurstScore, LayerSummary
 from dredconf.conformance.verdicts import Departure, Layer, Verdict
 from dredconf.reference.loss import Burst
@@ -43,7 +43,13 @@ def pcm(data: bytes) -> np.ndarray:
 def judge_audio(layer: Layer, actual: np.ndarray, expected: np.ndarray,
                 thresholds: AudioThresholds) -> tuple[LayerSummary, AudioFrames]:
     """The stage's verdict: the metric of ``actual`` against ``expected`` (the reference signal, as
-    ``dred_compare -audio EXPECTED ACTUAL``), and the per-frame terms for spans."""
+    ``dred_compare -audio EXPECTED ACTUAL``), and the per-frame terms for spans. Signals shorter than the
+    metric's two analysis frames (a one-frame vocoder item) are both padded with zeros to that length first:
+    dred_compare cannot judge them as they are, and equal padding changes nothing else."""
+    if len(expected) < MIN_SAMPLES:
+        pad = MIN_SAMPLES - len(expected)
+        expected, actual = (np.concatenate([np.asarray(x, dtype=np.int16), np.zeros(pad, np.int16)])
+                            for x in (expected, actual))
     frames = audio_frames(expected, actual)
     score = AudioScore.of(frames.errors())
     ok = score.passes(thresholds)
@@ -51,11 +57,11 @@ def judge_audio(layer: Layer, actual: np.ndarray, expected: np.ndarray,
     return LayerSummary(Verdict.PASS if ok else Verdict.FAIL, 1, int(not ok), first, required=True, audio=score), frames
 
 
-def against_original(actual: np.ndarray, original: np.ndarray) -> AudioScore:
+def against_original(actual: np.ndarray, original: np.ndarray) -> AudioScore | None:
     """The vocoder's output against the speech its features came from (its first samples: fargan_demo drops half
-    a frame at the start and stops at the last whole frame)."""
+    a frame at the start and stops at the last whole frame); None when too short for the metric."""
     n = min(len(actual), len(original))
-    return AudioScore.of(audio_frames(original[:n], actual[:n]).errors())
+    return AudioScore.of(audio_frames(original[:n], actual[:n]).errors()) if n >= MIN_SAMPLES else None
 
 
 def burst_scores(frames: AudioFrames, durations_ms: Sequence[float], bursts: Sequence[Burst]) -> list[BurstScore]:

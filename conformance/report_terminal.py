@@ -15,7 +15,7 @@ from rich.table import Table
 from dredconf.conformance.audio_metric import AudioThresholds
 from dredconf.conformance.feature_metric import FeatureThresholds
 from dredconf.conformance.results import PacketResult, VectorResult
-from dredconf.conformance.run_report import CheckReport
+from dredconf.conformance.run_report import CheckReport, beyond_allowance
 from dredconf.conformance.verdicts import BAD, LAYERS, NOTHING_TO_TEST, Layer, Verdict
 
 STYLE = {Verdict.PASS: "green", Verdict.FAIL: "bold red", Verdict.ERROR: "bold magenta", Verdict.NOT_TESTED: "yellow"}
@@ -43,6 +43,8 @@ def cell(result: VectorResult, layer: Layer) -> str:
 
 def _verdict_cell(report: CheckReport, r: VectorResult) -> str:
     v = r.verdict
+    if beyond_allowance(r):
+        return "[yellow]beyond[/]"
     word = "known" if r.failed and r not in report.unresolved() else v.value
     return f"[{STYLE[v]}]{word}[/]"
 
@@ -160,11 +162,11 @@ def _audio_details(r: VectorResult, th: AudioThresholds, console: Console) -> No
                   f"{s.audio.frames} frames", style=None if s.verdict in BAD else "dim")
     if r.against_original is not None:
         o = r.against_original
-        verdict = "passes" if o.passes(AudioThresholds()) else "fails"
+        verdict = "passes" if o.passes(AudioThresholds(), unvoiced_ok=False) else "fails"
         console.print(f"  against the original speech (information, not judged): {o.short()}; libopus's own check "
                       f"at 0.25 / 1.0 / 0.15 {verdict}", style="dim")
     if r.bursts:
-        worst = sorted(r.bursts, key=lambda b: -(b.stream_equivalent or b.score).badness(th, unvoiced_ok=True))
+        worst = sorted(r.bursts, key=lambda b: -(b.stream_equivalent or b.score).badness(th))
         worst = worst[:LISTED_BURSTS]
         console.print(f"  {len(r.bursts)} loss bursts; the worst, by the stream-equivalent metric "
                       "(err4 / err16 / pitch, read against the thresholds):", style="dim")
@@ -188,7 +190,7 @@ def print_report(report: CheckReport, console: Console | None = None) -> None:
         console.print(table)
     sources = sorted({r.expected_source for r in report.results})
     console.print(f"expectations: {escape('; '.join(sources))}", style="dim")
-    classes = [f"{r.name}: {r.classes()}" for r in report.results if r.classes()]
+    classes = [f"{r.name}: {r.classes()}" for r in report.results if r.classes() and Layer.FRAMING in r.layers]
     if classes:
         console.print(f"packets not valid (judged by their result class): {escape('; '.join(classes))}", style="dim")
     details(report, console)

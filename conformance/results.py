@@ -40,21 +40,29 @@ class AudioScore:
     def of(cls, e: AudioErrors) -> "AudioScore":
         return cls(e.err4, e.err16, e.pitch, e.frames, e.pitch_count)
 
-    def passes(self, th: AudioThresholds) -> bool:
-        return bool(self.err4 <= th.err4 and self.err16 <= th.err16 and self.pitch <= th.pitch)
+    def pitch_for(self, unvoiced_ok: bool) -> float:
+        """The pitch error as judged: with no voiced frame it is n/a and counts as 0 when ``unvoiced_ok`` (check's
+        rule, as for features), NaN otherwise (dred_compare's: it fails)."""
+        return 0.0 if unvoiced_ok and not self.pitch_frames else self.pitch
 
-    def badness(self, th: AudioThresholds, *, unvoiced_ok: bool = False) -> float:
-        """The largest of error/limit (over 1 fails); a NaN pitch (no voiced frame) counts as infinite, or as 0
-        with ``unvoiced_ok`` (to rank spans, where silence is no error)."""
-        pitch = 0.0 if unvoiced_ok and self.pitch != self.pitch else self.pitch
-        vals = (self.err4 / th.err4, self.err16 / th.err16, pitch / th.pitch)
+    def passes(self, th: AudioThresholds, *, unvoiced_ok: bool = True) -> bool:
+        pitch = self.pitch_for(unvoiced_ok)
+        return bool(self.err4 <= th.err4 and self.err16 <= th.err16 and pitch <= th.pitch)
+
+    def badness(self, th: AudioThresholds, *, unvoiced_ok: bool = True) -> float:
+        """The largest of error/limit (over 1 fails; a NaN counts as infinite)."""
+        vals = (self.err4 / th.err4, self.err16 / th.err16, self.pitch_for(unvoiced_ok) / th.pitch)
         return max(v if v == v else float("inf") for v in vals)
 
-    def describe(self, th: AudioThresholds) -> str:
-        """``err4 0.0654 <= 0.25 (margin +0.1846), err16 ..., pitch ...``"""
-        return ", ".join(f"{n} {number(v)} {'<=' if v <= lim else '>'} {lim:g} (margin {signed(lim - v)})"
-                         for n, v, lim in (("err4", self.err4, th.err4), ("err16", self.err16, th.err16),
-                                           ("pitch", self.pitch, th.pitch)))
+    def describe(self, th: AudioThresholds, *, unvoiced_ok: bool = True) -> str:
+        """``err4 0.0654 <= 0.25 (margin +0.1846), err16 ..., pitch ...`` (``pitch n/a`` with no voiced frame)."""
+        parts = []
+        for n, v, lim in (("err4", self.err4, th.err4), ("err16", self.err16, th.err16), ("pitch", self.pitch, th.pitch)):
+            if n == "pitch" and unvoiced_ok and not self.pitch_frames:
+                parts.append("pitch n/a (no voiced frame)")
+                continue
+            parts.append(f"{n} {number(v)} {'<=' if v <= lim else '>'} {lim:g} (margin {signed(lim - v)})")
+        return ", ".join(parts)
 
     def short(self) -> str:
         """``0.0654 / 0.2045 / 0.0015`` (``n/a`` for a pitch error with no voiced frame)."""

@@ -141,7 +141,7 @@ def check_audio_vector(adapter: Adapter, vector: Vector, options: CheckOptions) 
     actual = pcm(run.pcm)
     summary, frames = judge_audio(layer, actual, expected, options.audio)
     result = VectorResult(vector.name, vector.kind, str(vector.input), vector.source, len(units), dut,
-                          {layer: summary})
+                          {layer: summary}, result_counts={r.result: 1 for r in vector.rules})
     if vector.kind == VOCODER and vector.original is not None:
         result.against_original = against_original(actual, pcm(read_pcm(vector.original)))
     if vector.kind == INTEGRATION:

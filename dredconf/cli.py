@@ -215,7 +215,8 @@ def _compare_audio(reference: str, test: str, thresholds, as_json: bool) -> None
 
     score = AudioScore.of(e)
     figures = {k: (None if v != v else v) for k, v in (("err4", e.err4), ("err16", e.err16), ("pitch", e.pitch))}
-    _verdict(score.passes(limits), figures, as_json, f"{score.describe(limits)} over {e.frames} frames"
+    _verdict(score.passes(limits, unvoiced_ok=False), figures, as_json,
+             f"{score.describe(limits, unvoiced_ok=False)} over {e.frames} frames"
              + ("; no voiced frame: the pitch error is NaN, and dred_compare fails it" if not e.pitch_count else ""))
 
 

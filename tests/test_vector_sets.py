@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 import soundfile
 
-from dredconf.vectors.sets import (FROM_REFERENCE, PACKETS, STANDALONE, VectorSetError, load_vector_set, read_pcm,
-                                   validate_vector)
+from dredconf.vectors.sets import (FROM_REFERENCE, PACKETS, STANDALONE, VOCODER, VectorSetError, load_vector_set,
+                                   read_pcm, validate_vector)
 from tests.helpers.shared import pcm
 
 
@@ -129,7 +129,8 @@ def test_generated_corpus_is_a_set(tmp_path, model):
     generate(tmp_path, 1, model)
     vs = load_vector_set(tmp_path)
     assert vs.layout == "corpus" and "seed 1" in vs.description
-    assert all(v.records and len(v.rules) == len(v.records) for v in vs.vectors)
+    assert all(v.records and len(v.rules) == len(v.records) for v in vs.vectors if v.kind == PACKETS)
+    assert [v.kind for v in vs.vectors].count(VOCODER) == 8  # the vocoder group: features and their synthesis
     # a corpus file changed after generation is refused by the manifest's own hashes
     stream = vs.vectors[0].input
     data = bytearray(stream.read_bytes())

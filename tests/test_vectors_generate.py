@@ -22,7 +22,7 @@ from tests.helpers.corpus import generated, stats_model
 
 
 def _files(d: Path) -> dict[str, bytes]:
-    return {p.name: p.read_bytes() for p in sorted(d.iterdir())}
+    return {p.relative_to(d).as_posix(): p.read_bytes() for p in sorted(d.rglob("*")) if p.is_file()}
 
 
 def test_same_seed_same_bytes(corpus, tmp_path_factory, model_dir):
@@ -166,7 +166,7 @@ def test_cli_generate_list_and_groups(tmp_path, model_dir):
 def test_runner_consumes_the_corpus(corpus, model_dir):
     vs = load_vector_set(corpus)
     m = load_manifest(corpus)
-    assert [v.name for v in vs.vectors] == [s["name"] for s in m["streams"]]
+    assert [v.name for v in vs.vectors] == [s["name"] for s in m["streams"]] + [v["id"] for v in m["vocoder"]]
     first = vs.vectors[0]
     assert list(first.records) == [v["expected"] for v in m["vectors"] if v["stream"] == first.input.name]
     assert "dredconf vectors" in first.source
@@ -180,5 +180,6 @@ def test_runner_consumes_the_corpus(corpus, model_dir):
 def test_flag_vocabulary_documented_and_used(corpus):
     doc = (Path(__file__).resolve().parent.parent / "docs" / "VECTORS.md").read_text(encoding="utf-8")
     assert not [f for f in FLAGS if f"| `{f}` |" not in doc]
-    used = {f for v in load_manifest(corpus)["vectors"] for f in v["flags"]}
+    m = load_manifest(corpus)
+    used = {f for v in m["vectors"] + m.get("vocoder", []) for f in v["flags"]}
     assert used == set(FLAGS)  # no dead flag, no undocumented one

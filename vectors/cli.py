@@ -50,7 +50,7 @@ def generate(out, seed, model, ogg, groups, repeat):
     from .generate import generate as gen
 
     try:
-        m = load_model(model, parts=("stats",))
+        m = load_model(model, parts=("stats", "fargan") if not groups or "vocoder" in groups else ("stats",))
         times = []
         for _ in range(repeat):
             t = time.perf_counter()
@@ -62,8 +62,10 @@ def generate(out, seed, model, ogg, groups, repeat):
     results = {}
     for v in manifest["vectors"]:
         results[v["result"]] = results.get(v["result"], 0) + 1
+    vocoder = len(manifest.get("vocoder", ()))
     click.echo(f"{out}: {len(manifest['vectors'])} vectors ({', '.join(f'{n} {r}' for r, n in results.items())}) "
-               f"in {len(manifest['streams'])} streams, {total} bytes with the manifest, seed {seed}, "
+               f"in {len(manifest['streams'])} streams" + (f" and {vocoder} vocoder items" if vocoder else "")
+               + f", {total} bytes with the manifest, seed {seed}, "
                f"{statistics.median(times):.2f} s" + (f" (median of {repeat})" if repeat > 1 else ""))
 
 

@@ -5,8 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from dredconf.errors import StreamError
 from dredconf.reference.decoder import ReferenceDecoder
+from dredconf.reference.fargan import FarganSynthesizer
+from dredconf.reference.model import load_model
 from dredconf.spec import read_stream
 
 from .corpus import Corpus
@@ -57,10 +61,22 @@ def cross_check(corpus: Corpus, model) -> None:
                               + "\n" + "\n".join(problems[1:20]))
 
 
+def _check_vocoder(root: Path, manifest: dict, model) -> list[str]:
+    m = load_model(model if not hasattr(model, "path") else model.path, parts=("fargan",))
+    synth, problems = FarganSynthesizer(m), []
+    for v in manifest["vocoder"]:
+        features = np.frombuffer((root / v["features"]).read_bytes(), dtype="<f4").reshape(-1, 20)
+        pcm = synth.synthesize(features).astype("<i2").tobytes()
+        if pcm != (root / v["expected"]).read_bytes():
+            problems.append(f"{v['id']} ({v['expected']}): the reference synthesises other samples")
+    return problems
+
+
 def check_expectations(root: Path, manifest: dict, model=None) -> list[str]:
-    """Decode the corpus's streams with the reference decoder and compare with the manifest's records."""
+    """Decode the corpus's streams with the reference decoder and compare with the manifest's records; synthesise
+    its vocoder items again and compare with their expected PCM, byte for byte."""
     dec = ReferenceDecoder(model)
-    problems = []
+    problems = _check_vocoder(root, manifest, model) if manifest.get("vocoder") else []
     by_stream: dict[str, list[dict]] = {}
     for v in manifest["vectors"]:
         by_stream.setdefault(v["stream"], []).append(v)

@@ -98,6 +98,15 @@ FLAGS: dict[str, str] = {
                         "read like any other",
     "DredLaplaceEscape": "a magnitude needing the Laplace escape symbol (|v| >= 8)",
     "DredLaplaceManyEscapes": "a magnitude needing the escape several times (|v| >= 22)",
+    # --- the vocoder (features -> speech; docs/FARGAN.md) ------------------------------------
+    "VocoderPitchSweep": "the pitch feature swept over FARGAN's period range (256 down to 32 samples)",
+    "VocoderPitchClamped": "pitch features past the period range's ends: the period is clamped",
+    "VocoderVoicingSwitch": "voiced and unvoiced frames in turn (the pitch correlation feature switching)",
+    "VocoderSilence": "the lowest energy the feature extraction gives, a flat spectrum",
+    "VocoderOnset": "voiced speech right after silence",
+    "VocoderExtremeCepstra": "cepstral coefficients at the ends of their legal ranges",
+    "VocoderShortest": "the shortest input fargan_demo defines: two frames (one primes the state, one is synthesised)",
+    "VocoderLong": "1,000 frames (10 s) of features",
 }
 
 RESULTS: dict[str, str] = {

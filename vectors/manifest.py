@@ -36,7 +36,7 @@ from .flags import RESULTS
 
 SCHEMA = "dredconf-vectors/1"
 MANIFEST_NAME = "manifest.json"
-FILE_KINDS = ("stream", "ogg", "standalone")
+FILE_KINDS = ("stream", "ogg", "standalone", "features", "pcm")
 
 
 class ManifestError(ValueError):
@@ -101,12 +101,18 @@ def validate_manifest(m: Any) -> None:
     _need(isinstance(flags, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in flags.items()),
           "flags", "an object: flag -> description")
     files = m.get("files")
-    stream_paths = _streams(m.get("streams"), _files(files))
+    paths = _files(files)
+    vocoder = m.get("vocoder", [])
+    _need(isinstance(vocoder, list), "vocoder", "a list")
+    stream_paths = _streams(m.get("streams"), paths, empty_ok=bool(vocoder))
     vectors = m.get("vectors")
-    _need(isinstance(vectors, list) and vectors, "vectors", "a non-empty list")
+    _need(isinstance(vectors, list) and (vectors or vocoder), "vectors", "a non-empty list")
     ids: set[str] = set()
     for i, v in enumerate(vectors):
         _vector(v, i, ids, flags, stream_paths)
+    kinds = {f["path"]: f["kind"] for f in files}
+    for i, v in enumerate(vocoder):
+        _vocoder_item(v, i, ids, flags, kinds)
     for f in files:
         if f["kind"] == "stream" and f["path"] in stream_paths:
             _need(f.get("packets") == stream_paths[f["path"]], f"files ({f['path']}).packets",
@@ -129,9 +135,9 @@ def _files(files: Any) -> set[str]:
     return paths
 
 
-def _streams(streams: Any, paths: set[str]) -> dict[str, int]:
+def _streams(streams: Any, paths: set[str], empty_ok: bool = False) -> dict[str, int]:
     """The ``streams`` list; {stream path: 0}, counted up by the vectors."""
-    _need(isinstance(streams, list) and streams, "streams", "a non-empty list")
+    _need(isinstance(streams, list) and (streams or empty_ok), "streams", "a non-empty list")
     stream_paths = {}
     for i, s in enumerate(streams):
         w = f"streams[{i}]"
@@ -142,17 +148,22 @@ def _streams(streams: Any, paths: set[str]) -> dict[str, int]:
     return stream_paths
 
 
-def _vector(v: Any, i: int, ids: set[str], flags: dict, stream_paths: dict[str, int]) -> None:
-    """One entry of ``vectors`` (the next packet of its stream)."""
-    w = f"vectors[{i}]"
-    _need(isinstance(v, dict), w, "an object")
+def _entry(v: Any, where: str, ids: set[str], flags: dict) -> str:
+    """What every entry has: a unique id, a comment, flags from the table; returns its name for messages."""
+    _need(isinstance(v, dict), where, "an object")
     vid = v.get("id")
-    _need(isinstance(vid, str) and vid and vid not in ids, f"{w}.id", "a unique non-empty string")
+    _need(isinstance(vid, str) and vid and vid not in ids, f"{where}.id", "a unique non-empty string")
     ids.add(vid)
-    w = f"vectors[{i}] ({vid})"
+    w = f"{where} ({vid})"
     _need(isinstance(v.get("comment"), str) and v["comment"], f"{w}.comment", "a non-empty string")
     _need(isinstance(v.get("flags"), list) and all(_among(f, flags) for f in v["flags"]), f"{w}.flags",
           "a list of flags from the manifest's flag table")
+    return w
+
+
+def _vector(v: Any, i: int, ids: set[str], flags: dict, stream_paths: dict[str, int]) -> None:
+    """One entry of ``vectors`` (the next packet of its stream)."""
+    w = _entry(v, f"vectors[{i}]", ids, flags)
     _need(_among(v.get("result"), RESULTS), f"{w}.result", f"one of {', '.join(RESULTS)}")
     _need(_among(v.get("stream"), stream_paths), f"{w}.stream", "a path listed in streams")
     _need(is_int(v.get("packet")) and v["packet"] == stream_paths[v["stream"]], f"{w}.packet",
@@ -170,6 +181,18 @@ def _vector(v: Any, i: int, ids: set[str], flags: dict, stream_paths: dict[str, 
     if v["result"] == "invalid":
         _need(v["expected"]["extension_error"] is not None, f"{w}.expected.extension_error",
               "an invalid vector expects the error")
+
+
+def _vocoder_item(v: Any, i: int, ids: set[str], flags: dict, kinds: dict[str, str]) -> None:
+    """One entry of ``vocoder``: a features file, the PCM the reference synthesises from it, its frame count."""
+    w = _entry(v, f"vocoder[{i}]", ids, flags)
+    _need(v.get("result") in ("valid", "acceptable"), f"{w}.result", "'valid' or 'acceptable'")
+    if v["result"] == "acceptable":
+        _need(isinstance(v.get("behaviour"), str) and v["behaviour"], f"{w}.behaviour",
+              "why the item is acceptable rather than valid")
+    for key, kind in (("features", "features"), ("expected", "pcm")):
+        _need(kinds.get(v.get(key)) == kind, f"{w}.{key}", f"a path listed in files with kind {kind!r}")
+    _need(is_int(v.get("frames")) and v["frames"] >= 1, f"{w}.frames", "a positive integer")
 
 
 def load_manifest(directory: str | Path) -> dict:

@@ -271,6 +271,8 @@ def _corpus(root: Path) -> VectorSet:
     label = f"dredconf vectors {m['generator']['version']} seed {m['seed']}: {MANIFEST_NAME}"
     vectors = [Vector(s["name"], PACKETS, root / s["path"], None, label, tuple(records[s["path"]]),
                       tuple(rules[s["path"]])) for s in m["streams"]]
+    vectors += [Vector(v["id"], VOCODER, root / v["features"], root / v["expected"], label,
+                       rules=(PacketRule(v["id"], v["result"]),)) for v in m.get("vocoder", ())]
     return VectorSet(root, "corpus", vectors, f"dredconf vectors corpus, seed {m['seed']}")
 
 
