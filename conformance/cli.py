@@ -29,7 +29,8 @@ from dredconf.conformance.report_terminal import print_report
 from dredconf.conformance.report_terminal import progress as progress_bar
 from dredconf.conformance.runner import CheckOptions, plan, run_check
 from dredconf.errors import ModelError
-from dredconf.vectors.sets import VectorSetError, load_vector_set
+from dredconf.vectors.installed import INSTALL, installed_sets, load_installed, load_vectors, validate_all
+from dredconf.vectors.sets import KIND_LAYERS, VectorSet, VectorSetError
 
 DECODER_HELP = (
     "The decoder under test: 'reference' (the suite's own: a self-check), 'cmd:TEMPLATE' (a program; {input} is "
@@ -55,9 +56,11 @@ def writable_path(path: str | None, option: str) -> None:
 
 @click.command()
 @click.option("--decoder", "-d", required=True, metavar="SPEC", help=DECODER_HELP)
-@click.option("--vectors", "-V", required=True, metavar="PATH",
-              help="A vector set: a directory (libopus's X.bit + X.expected.json.gz, libopus's X_dred.bit + "
-                   "X_dred_dec.f32, or a generated corpus with manifest.json) or one stream file.")
+@click.option("--vectors", "-V", metavar="SET",
+              help="A vector set: the name of an installed set (dredconf vectors list), or a path: a directory "
+                   "(libopus's X.bit + X.expected.json.gz, libopus's X_dred.bit + X_dred_dec.f32, a generated corpus "
+                   "with manifest.json, X.features.f32 + X.expected.sw, X.bit + X.loss + X.expected.sw) or one "
+                   "stream file. Default: every installed set the decoder takes and the profile covers.")
 @click.option("--vector", "names", multiple=True, metavar="NAME", help="Check only this vector (repeatable).")
 @click.option("--packet", type=click.IntRange(min=0), metavar="N",
               help="Rerun only packet (or record) N of the one --vector given: reproduce one failure.")
@@ -91,8 +94,9 @@ def writable_path(path: str | None, option: str) -> None:
 @click.option("-q", "--quiet", is_flag=True, help="Print only the verdict line.")
 def check(decoder, vectors, names, packet, profile, allow_not_tested, expect_fail, feature_scope, tot, max_, pitch,
           audio_thresholds, timeout, jobs, model, json_path, junit_path, html_path, progress, quiet):
-    """Check a decoder against a vector set: per vector and packet, does it conform, where does it first depart
-    (framing, DRED header, latents, features), and by how much.
+    """Check a decoder against a vector set (with no --vectors, every installed set it takes and its profile
+    covers): per vector and packet, does it conform, where does it first depart (framing, DRED header, latents,
+    features), and by how much.
 
     Exit status: 0 when the decoder conforms to its profile on every vector (or every failure is listed in
     --expect-fail), 1 when it does not, 2 on usage errors (including a broken vector set).
@@ -115,13 +119,23 @@ def check(decoder, vectors, names, packet, profile, allow_not_tested, expect_fai
     except ExpectFailError as e:
         raise click.BadParameter(str(e), param_hint="--expect-fail") from None
     rules = Rules(FeatureThresholds().replace(tot=tot, max=max_, pitch=pitch), feature_scope)
-    try:
-        vset = load_vector_set(vectors).select(list(names))
-        chosen = chosen or default_profile(adapter.default_profile(), vset.kinds())
+
+    def options_for(vset: VectorSet, profile: Profile) -> CheckOptions:
         audio = (AudioThresholds(*audio_thresholds) if audio_thresholds
                  else AudioThresholds(**vset.capture["thresholds"]) if vset.capture else AudioThresholds())
-        options = CheckOptions(chosen, rules, audio, timeout, jobs, model, packet=packet)
-        planned = plan(adapter, vset, options)
+        return CheckOptions(profile, rules, audio, timeout, jobs, model, packet=packet)
+
+    try:
+        if vectors is not None:
+            vset = load_vectors(vectors).select(list(names))
+            options = options_for(vset, chosen or default_profile(adapter.default_profile(), vset.kinds()))
+            runs, skipped = [(None, vset, options, plan(adapter, vset, options))], []
+        else:
+            if names or packet is not None or expect_fail:
+                raise click.UsageError("--vector, --packet and --expect-fail name vectors of one set: give --vectors")
+            if "-" in (json_path, junit_path, html_path):
+                raise click.UsageError("a report to standard output is one set's: give --vectors")
+            runs, skipped = _installed_runs(adapter, chosen, options_for)
     except (VectorSetError, AdapterError, ModelError) as e:
         raise click.UsageError(str(e) if not isinstance(e, ModelError) else
                                f"the set's features are judged against the reference decoder, which needs the model: {e}"
@@ -132,18 +146,77 @@ def check(decoder, vectors, names, packet, profile, allow_not_tested, expect_fai
     out = Console(stderr=to_err, highlight=False, width=None if tty else 100, soft_wrap=not tty)
     err = Console(stderr=True)
     show_bar = err.is_terminal and not quiet if progress is None else progress
-    with progress_bar(err, len(planned), bool(show_bar)) as advance:
-        report = run_check(adapter, vset, options, on_result=advance, allow_not_tested=allow_not_tested,
-                           expected_failures=known)
-    if json_path:
-        write_json(report, json_path)
-    if junit_path:
-        write_junit(report, junit_path)
-    if html_path:
-        write_html(report, html_path)
-    if quiet:
-        click.echo(report.verdict_line(), err=to_err)
-    else:
-        print_report(report, out)
-    sys.exit(report.exit_status)
+    reports = []
+    for name, vset, options, planned in runs:
+        if name is not None and not quiet:
+            out.print(f"[bold]{name}[/] ({vset.root})", highlight=False)
+        with progress_bar(err, len(planned), bool(show_bar)) as advance:
+            report = run_check(adapter, vset, options, on_result=advance, allow_not_tested=allow_not_tested,
+                               expected_failures=known)
+        for path, write in ((json_path, write_json), (junit_path, write_junit), (html_path, write_html)):
+            if path:
+                write(report, path if name is None else _per_set(path, name))
+        if quiet:
+            click.echo(report.verdict_line() if name is None else f"{name}: {report.verdict_line()}", err=to_err)
+        else:
+            print_report(report, out)
+        reports.append((name, report))
+    if runs[0][0] is not None:
+        click.echo(_installed_verdict(reports, skipped))
+    sys.exit(max(r.exit_status for _, r in reports))
+
+
+#: Decoders whose every stage is known (the suite's own): without --profile they claim every kind they decode. A
+#: command may be anything, so it claims its default profile only (``--profile vocoder`` puts it on vocoder sets).
+BUILT_IN = ("reference", "mutant")
+
+
+def claimed(adapter, chosen: Profile | None) -> Profile:
+    """The layers a run over the installed sets covers: ``--profile``, else what the decoder claims."""
+    if chosen is not None:
+        return chosen
+    if adapter.kind in BUILT_IN:
+        return Profile.parse(",".join(layer for k in adapter.kinds for layer in KIND_LAYERS[k]))
+    return adapter.default_profile()
+
+
+def _installed_runs(adapter, chosen: Profile | None, options_for) -> tuple[list, list[str]]:
+    """Every installed set the decoder takes and its profile covers, validated and planned (each under the profile
+    a run on that set alone would have); the others, with why."""
+    sets = installed_sets()
+    if not sets:
+        raise click.UsageError(f"no --vectors given and no vector set installed: {INSTALL}, or give --vectors PATH")
+    covers = claimed(adapter, chosen)
+    runs, skipped = [], []
+    for s in sets:
+        vset = load_installed(s, validate=False)
+        try:
+            adapter.check_kinds({v.kind for v in vset.vectors})
+        except AdapterError as e:
+            skipped.append(f"{s.name} ({str(e).split(' (it takes')[0].removeprefix('--decoder ')})")
+            continue
+        if not any(covers.covers(v.layers) for v in vset.vectors):
+            skipped.append(f"{s.name} (profile {covers} has no layer of its {s.kind} vectors)")
+            continue
+        options = options_for(vset, chosen or default_profile(adapter.default_profile(), vset.kinds()))
+        runs.append((s.name, validate_all(vset), options, plan(adapter, vset, options)))
+    if not runs:
+        raise click.UsageError(f"no installed set for --decoder {adapter.describe()!r} and profile {covers}: "
+                               f"{'; '.join(skipped)}")
+    return runs, skipped
+
+
+def _per_set(path: str, name: str) -> str:
+    """``report.json`` -> ``report.SET.json``: one report file per set."""
+    p = Path(path)
+    return str(p.with_name(f"{p.stem}.{name}{p.suffix}"))
+
+
+def _installed_verdict(reports: list, skipped: list[str]) -> str:
+    """The last line of a run on the installed sets."""
+    bad = [name for name, r in reports if r.exit_status]
+    names = ", ".join(name for name, _ in reports)
+    line = (f"CONFORMS on every installed set run ({names})" if not bad
+            else f"DOES NOT CONFORM on {len(bad)} of {len(reports)} installed sets ({', '.join(bad)})")
+    return line + (f"; not run: {'; '.join(skipped)}" if skipped else "")
 

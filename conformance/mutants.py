@@ -318,9 +318,14 @@ _DEFS: list[tuple[Mutant, Callable[[Mutant], _Base]]] = [
 
 def _replay_plc_only(inp: Path, out: Path) -> None:
     """A decoder without DRED: what libopus decodes with every loss concealed by ordinary PLC (the set's
-    X.plc-only.sw beside the stream)."""
-    src = inp.with_name(inp.name.removesuffix(".bit") + ".plc-only.sw")
-    out.write_bytes(src.read_bytes())
+    X.plc-only.sw, or .flac, beside the stream)."""
+    from dredconf.vectors.sets import pcm_file, read_pcm
+
+    base = inp.with_name(inp.name.removesuffix(".bit") + ".plc-only")
+    src = pcm_file(base)
+    if src is None:
+        raise FileNotFoundError(f"{base}.sw (or .flac): missing")
+    out.write_bytes(read_pcm(src))
 
 
 def _bent_vocoder(bend: Callable[[Any], None]) -> Callable[[Path, Path], None]:

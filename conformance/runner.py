@@ -39,7 +39,7 @@ from dredconf.spec import write_stream
 from dredconf.spec.record import NUM_FEATURES
 from dredconf.vectors.sets import (
     FROM_REFERENCE, INTEGRATION, PACKETS, STANDALONE, VOCODER, Vector, VectorSet, VectorSetError, packet_bytes,
-    packet_samples, read_loss, standalone_row_counts, validate_vector,
+    packet_samples, read_loss, read_pcm, standalone_row_counts, validate_vector,
 )
 
 
@@ -143,7 +143,7 @@ def check_audio_vector(adapter: Adapter, vector: Vector, options: CheckOptions) 
     result = VectorResult(vector.name, vector.kind, str(vector.input), vector.source, len(units), dut,
                           {layer: summary}, result_counts={r.result: 1 for r in vector.rules})
     if vector.kind == VOCODER and vector.original is not None:
-        result.against_original = against_original(actual, pcm(vector.original.read_bytes()))
+        result.against_original = against_original(actual, pcm(read_pcm(vector.original)))
     if vector.kind == INTEGRATION:
         durations = [d / RATE_PER_MS for d in packet_samples(units)]
         result.bursts = burst_scores(frames, durations, loss_bursts(vector, units, durations, options.model))

@@ -295,9 +295,21 @@ def model_info(model_path, as_json):
 @click.option("--url", help="Where to download the tarball from (default: the URL libopus's download_model.sh uses).")
 @click.option("--cache-dir", type=click.Path(file_okay=False), help="Cache directory (default: the user cache).")
 @click.option("--sha256", help="Expected SHA-256 of the tarball (default: the one libopus 1.6.1 pins).")
-def model_fetch(url, cache_dir, sha256):
+@click.option("--if-missing", is_flag=True,
+              help="Download nothing when a model is found already ($DREDCONF_MODEL, the cache, ../shared/model): "
+                   "print where it is.")
+def model_fetch(url, cache_dir, sha256, if_missing):
     """Download libopus's pinned model tarball into the cache and verify its SHA-256."""
-    from dredconf.reference.model import MODEL_SHA256, fetch_model
+    from dredconf.reference.model import MODEL_SHA256, fetch_model, resolve_model_dir
+
+    if if_missing:
+        try:
+            found = resolve_model_dir(None)
+        except DredconfError:
+            found = None
+        if found is not None:
+            click.echo(f"{found}: a model is there already, nothing fetched")
+            return
 
     try:
         path = fetch_model(url, Path(cache_dir) if cache_dir else None, sha256=sha256 or MODEL_SHA256)

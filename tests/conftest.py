@@ -1,6 +1,9 @@
-"""Shared fixtures: the one way to ../shared (tests.helpers.shared), the ground truth, the loaded model, a corpus.
+"""Shared fixtures: the one way to the data (tests.helpers.shared), the ground truth, the loaded model, a corpus.
 
-A missing piece of ../shared skips a test locally and fails it in CI (``CI`` set): a skip there would hide one.
+The ground truth is the installed vectors distribution (``dredconf_vectors``: what users install, rebuilt from
+../shared by vectors/distribution/build_sets.py, and checked equal to it by tests/test_vectors_distribution.py); the
+model comes from ../shared. A missing piece skips a test locally and fails it in CI (``CI`` set): a skip there would
+hide one.
 """
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.helpers.arith import ARITH_CASES, select_arith
-from tests.helpers.shared import EDGE_STREAMS, STREAMS, expected_records, require, shared_dir
+from tests.helpers.shared import EDGE_STREAMS, STREAMS, expected_records, require, shared_dir, vector_sets_dir
 
 
 def _load_model(path: Path, parts: tuple[str, ...]):
@@ -25,22 +28,40 @@ def shared() -> Path:
 
 
 @pytest.fixture(scope="session")
-def vectors_dir(shared) -> Path:
-    return require(shared / "vectors" / "libopus-1.6.1", "libopus ground-truth vectors")
+def vector_sets() -> Path:
+    """The installed sets (dredconf_vectors), one directory per set."""
+    return require(vector_sets_dir(), "the vectors distribution (pip install -e vectors/distribution)")
 
 
 @pytest.fixture(scope="session")
-def standalone_dir(shared) -> Path:
+def vectors_dir(vector_sets) -> Path:
+    return require(vector_sets / "libopus-1.6.1", "libopus ground-truth vectors")
+
+
+@pytest.fixture(scope="session")
+def standalone_dir(vector_sets) -> Path:
     """libopus's standalone feature-decoder records (vector_dred.bit) and their features."""
-    d = shared / "vectors" / "libopus-1.6.1-standalone"
+    d = vector_sets / "libopus-1.6.1-standalone"
     require(d / "vector_dred.bit", "libopus standalone vectors")
     return d
 
 
 @pytest.fixture(scope="session")
-def edge_dir(shared) -> Path:
+def edge_dir(vector_sets) -> Path:
     """libopus ground truth for the edge cases (BIGP: DRED payloads over 1,000 bytes; DERR: DRED before errors)."""
-    return require(shared / "vectors" / "libopus-1.6.1-edge", "libopus edge-case vectors")
+    return require(vector_sets / "libopus-1.6.1-edge", "libopus edge-case vectors")
+
+
+@pytest.fixture(scope="session")
+def vocoder_dir(vector_sets) -> Path:
+    """libopus's FARGAN ground truth: X.features.f32, X.expected (its synthesis), X.orig (the speech)."""
+    return require(vector_sets / "libopus-1.6.1-vocoder", "libopus vocoder vectors")
+
+
+@pytest.fixture(scope="session")
+def integration_dir(vector_sets) -> Path:
+    """libopus's decode of streams with losses: X.bit, X.loss, X.expected (DRED on), X.plc-only (DRED ignored)."""
+    return require(vector_sets / "libopus-1.6.1-integration", "libopus integration vectors")
 
 
 @pytest.fixture(scope="session")
@@ -64,12 +85,6 @@ def model(model_dir):
 def fargan_model(model_dir):
     """The shared model with the FARGAN vocoder's weights only."""
     return _load_model(model_dir, parts=("fargan",))
-
-
-@pytest.fixture(scope="session")
-def vocoder_dir(shared) -> Path:
-    """libopus's vocoder ground truth: X.features.f32, X.expected.sw (fargan_demo -fargan-synthesis), X.orig.sw."""
-    return require(shared / "vectors" / "libopus-1.6.1-vocoder", "libopus vocoder vectors")
 
 
 @pytest.fixture(scope="session")

@@ -9,6 +9,7 @@ import soundfile
 
 from dredconf.conformance import audio_metric as A
 from dredconf.conformance.audio_metric import AudioInputError, AudioThresholds, audio_errors, read_audio, read_pair
+from tests.helpers.shared import pcm
 
 # Figures printed (4 decimals) in the shared READMEs, measured there with dred_compare -audio REF TEST.
 VOCODER_README = {  # "expected vs original": REF = X.orig.sw cut to the expected length, TEST = X.expected.sw
@@ -50,10 +51,10 @@ def _raw(path, samples) -> str:
 
 @pytest.mark.shared
 @pytest.mark.parametrize("item", sorted(VOCODER_README))
-def test_vocoder_readme_figures(shared, item):
-    d = shared / "vectors" / "libopus-1.6.1-vocoder"
-    expected, _ = read_audio(d / f"{item}.expected.sw")
-    orig, _ = read_audio(d / f"{item}.orig.sw")
+def test_vocoder_readme_figures(vocoder_dir, item):
+    d = vocoder_dir
+    expected, _ = read_audio(pcm(d / f"{item}.expected"))
+    orig, _ = read_audio(pcm(d / f"{item}.orig"))
     e = audio_errors(orig[:expected.size], expected)
     assert _figures(e) == pytest.approx(VOCODER_README[item], abs=5e-5)
     # libopus's own verdict at 0.25 / 1.0 / 0.15: slt passes, alsaA fails on err4 (README)
@@ -62,22 +63,22 @@ def test_vocoder_readme_figures(shared, item):
 
 @pytest.mark.shared
 @pytest.mark.parametrize("stream", sorted(INTEGRATION_README))
-def test_integration_readme_figures(shared, stream):
-    d = shared / "vectors" / "libopus-1.6.1-integration"
-    e = audio_errors(*read_pair(d / f"{stream}.expected.sw", d / f"{stream}.plc-only.sw"))
+def test_integration_readme_figures(integration_dir, stream):
+    d = integration_dir
+    e = audio_errors(*read_pair(pcm(d / f"{stream}.expected"), pcm(d / f"{stream}.plc-only")))
     assert _figures(e) == pytest.approx(INTEGRATION_README[stream], abs=5e-5)
     assert not e.passes()          # a decoder ignoring DRED fails libopus's thresholds
 
 
 @pytest.mark.shared
-def test_readme_length_message_and_libopus_truncation(shared):
-    d = shared / "vectors" / "libopus-1.6.1-vocoder"
+def test_readme_length_message_and_libopus_truncation(vocoder_dir):
+    d = vocoder_dir
     # 93058 and 92800 bytes: 46529 and 46400 samples
     with pytest.raises(AudioInputError, match=r"^test has 46529 samples, reference 46400: compare the first 46400 "
                                               r"samples \(trim 129 from the end of test\)$"):
-        read_pair(d / "alsaA_16k.expected.sw", d / "alsaA_16k.orig.sw")
+        read_pair(pcm(d / "alsaA_16k.expected"), pcm(d / "alsaA_16k.orig"))
     # dred_compare itself silently compares only the first len(REF) samples of a longer TEST
-    x, y = read_pair(d / "alsaA_16k.expected.sw", d / "alsaA_16k.orig.sw", truncate_test=True)
+    x, y = read_pair(pcm(d / "alsaA_16k.expected"), pcm(d / "alsaA_16k.orig"), truncate_test=True)
     assert _figures(audio_errors(x, y)) == _figures(audio_errors(x, y[:x.size]))
 
 
@@ -255,10 +256,10 @@ def test_covering():
 
 
 @pytest.mark.shared
-def test_loss_bursts_carry_the_error(shared):
+def test_loss_bursts_carry_the_error(integration_dir):
     """S1 without DRED: the frames over lost packets (20 ms = 320 samples each) hold the error."""
-    d = shared / "vectors" / "libopus-1.6.1-integration"
-    pf = audio_errors(*read_pair(d / "S1.expected.sw", d / "S1.plc-only.sw")).per_frame
+    d = integration_dir
+    pf = audio_errors(*read_pair(pcm(d / "S1.expected"), pcm(d / "S1.plc-only"))).per_frame
     lost = np.flatnonzero(np.loadtxt(d / "S1.loss", dtype=int))
     over = np.zeros(pf.count, bool)
     for k in lost:

@@ -1,6 +1,6 @@
 """The audio stages of `dredconf check` (vocoder, integration) on libopus's ground truth, with replay decoders.
 
-libopus's own figures are in ../shared/vectors/libopus-1.6.1-{vocoder,integration}/README.md; the metric's
+libopus's own figures are in the README.md of the sets libopus-1.6.1-{vocoder,integration}; the metric's
 agreement with dred_compare is tests/test_audio_metric.py's.
 """
 from __future__ import annotations
@@ -15,10 +15,12 @@ from click.testing import CliRunner
 
 from dredconf.cli import main
 from dredconf.reference.loss import Burst, bursts, dred_reach
+from dredconf.vectors.sets import read_pcm
+from tests.helpers.shared import pcm
 
 DUT = Path(__file__).resolve().parent / "dut" / "replay_audio.py"
 STREAMS = ("S1", "S1L", "S2", "S3", "S4")
-# ../shared/vectors/libopus-1.6.1-integration/README.md: plc-only vs expected (err4 / err16 / pitch)
+# libopus-1.6.1-integration/README.md: plc-only vs expected (err4 / err16 / pitch)
 PLC_ONLY = {"S1": (1.1071, 3.1411, 0.0854), "S2": (2.0631, 4.2705, 0.3235), "S3": (1.1019, 2.6622, 0.0001),
             "S1L": (1.0292, 3.4533, 0.0179), "S4": (1.8187, 5.2556, 0.0522)}
 
@@ -36,13 +38,13 @@ def check(*args: str):
 
 
 @pytest.fixture(scope="module")
-def integration(shared) -> Path:
-    return shared / "vectors" / "libopus-1.6.1-integration"
+def integration(integration_dir) -> Path:
+    return integration_dir
 
 
 @pytest.fixture(scope="module")
-def vocoder(shared) -> Path:
-    return shared / "vectors" / "libopus-1.6.1-vocoder"
+def vocoder(vocoder_dir) -> Path:
+    return vocoder_dir
 
 
 def _report(r, path: Path) -> dict:
@@ -164,7 +166,7 @@ def test_capture_round_trip(integration, tmp_path):
     losses.mkdir()
     for name in ("S3", "S4"):
         shutil.copy(integration / f"{name}.bit", streams)
-        shutil.copy(integration / f"{name}.expected.sw", streams)  # what the replay decoder replays
+        (streams / f"{name}.expected.sw").write_bytes(read_pcm(pcm(integration / f"{name}.expected")))  # replayed
     assert CliRunner().invoke(main, ["vectors", "losses", "73", "--seed", "2", "-o", str(losses / "S3.loss")]).exit_code == 0
     shutil.copy(integration / "S4.loss", losses)
     r = CliRunner().invoke(main, ["vectors", "capture", str(out), "-d", replay(), "--streams", str(streams),
@@ -220,7 +222,7 @@ def test_reference_vocoder_is_libopus_byte_for_byte(vocoder, tmp_path):
         out = tmp_path / f"{item}.sw"
         subprocess.run([sys.executable, "-m", "dredconf.conformance.python_dut", "--synth",
                         str(vocoder / f"{item}.features.f32"), str(out)], check=True)
-        assert out.read_bytes() == (vocoder / f"{item}.expected.sw").read_bytes(), item
+        assert out.read_bytes() == read_pcm(pcm(vocoder / f"{item}.expected")), item
 
 
 @pytest.mark.parametrize("mutant", ["vocoder-pitch-off", "vocoder-flat-envelope"])

@@ -154,9 +154,9 @@ def _replay_standalone(tmp_path) -> str:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", ["libopus-1.6.1", "libopus-1.6.1-edge", "libopus-1.6.1-standalone"])
-def test_reference_and_replay_conform_on_every_shared_set(shared, name, tmp_path):
-    vectors = shared / "vectors" / name
-    r = check("-d", "reference", "-V", str(vectors), "-q")
+def test_reference_and_replay_conform_on_every_shared_set(vector_sets, name, tmp_path):
+    vectors = vector_sets / name
+    r = check("-d", "reference", "-V", name, "-q")  # an installed set, by name
     assert r.exit_code == 0 and last_line(r).startswith("CONFORMS to profile framing,dred,features on"), r.output
     replay = _replay_standalone(tmp_path) if name.endswith("standalone") else f"cmd:{REPLAY} {{input}} {{output}}"
     r = check("-d", replay, "-V", str(vectors), "-q")

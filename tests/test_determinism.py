@@ -27,7 +27,8 @@ import pytest
 from dredconf.reference import fargan as F
 from dredconf.reference import rdovae as R
 
-from tests.helpers.shared import STREAMS
+from dredconf.vectors.sets import read_pcm
+from tests.helpers.shared import STREAMS, pcm as pcm_path
 
 pytestmark = [pytest.mark.shared, pytest.mark.slow]
 
@@ -169,7 +170,7 @@ def installed(model, ground_truth, fargan):
 
 def test_installed_core_is_libopus_in_every_arithmetic(installed, ground_truth, vocoder_dir):
     assert _expected_sha256(ground_truth) == EXACT_FEATURES_SHA256
-    assert hashlib.sha256((vocoder_dir / "alsaA_16k.expected.sw").read_bytes()).hexdigest() == FARGAN_SHA256[0]
+    assert hashlib.sha256(read_pcm(pcm_path(vocoder_dir / "alsaA_16k.expected"))).hexdigest() == FARGAN_SHA256[0]
     assert set(installed.values()) == {EXPECTED}, installed
     assert "exact-off" in installed                            # the hardware with SIMD forced off
 

@@ -24,8 +24,10 @@ from dredconf.reference import fargan as F
 from dredconf.reference import rdovae as R
 from dredconf.reference._core import lib
 from dredconf.reference.model import load_model
+from dredconf.vectors.sets import read_pcm
 
 from tests.helpers.arith import ARITH_CASES, in_arith
+from tests.helpers.shared import pcm as pcm_path
 
 pytestmark = pytest.mark.shared
 ITEMS = ("slt_16k", "alsaA_16k")
@@ -56,7 +58,7 @@ def hard(fargan_model):
 @pytest.mark.parametrize("item", ITEMS)
 def test_shared_items_bit_exact(vocoder, vocoder_dir, item):
     pcm = vocoder.synthesize(features_of(vocoder_dir, item))
-    assert pcm.astype("<i2").tobytes() == (vocoder_dir / f"{item}.expected.sw").read_bytes(), vocoder.runs
+    assert pcm.astype("<i2").tobytes() == read_pcm(pcm_path(vocoder_dir / f"{item}.expected")), vocoder.runs
 
 
 def test_every_hardware_level_passed_the_model_probe(hard):

@@ -226,6 +226,25 @@ def _vector_set(t: Path, files: dict[str, bytes], *, select: str | None = None, 
         plan(parse_decoder("cmd:x {input}"), vset, options)
 
 
+def _installed(t: Path, *, index: bytes | None = None, stray: str | None = None):
+    """An installed-sets directory holding one set X (one stream, its SHA256SUMS), loaded through the index."""
+    import hashlib
+    import json
+
+    from dredconf.vectors.installed import installed_sets, load_installed
+
+    (t / "X").mkdir()
+    (t / "X" / "X.bit").write_bytes(_one_packet())
+    sums = f"{hashlib.sha256(_one_packet()).hexdigest()}  X.bit\n".encode()
+    (t / "X" / "SHA256SUMS").write_bytes(sums)
+    if stray:
+        (t / "X" / stray).write_text("not in SHA256SUMS")
+    entry = {"name": "X", "kind": "features", "source": "a test", "sha256sums": hashlib.sha256(sums).hexdigest()}
+    (t / "index.json").write_bytes(index or json.dumps({"schema": "dredconf-vector-sets/1", "sets": [entry]}).encode())
+    for s in installed_sets(t):
+        load_installed(s)
+
+
 def _one_packet() -> bytes:
     return write_stream([b"\x48\x00"])
 
@@ -265,6 +284,13 @@ TRIGGERS = {
                                                                 "X_dred_dec.f32": bytes(80)})),
     "features-size": (VectorSetError, lambda t: _vector_set(t, {"X.features.f32": bytes(81), "X.expected.sw": b""})),
     "pcm-size": (VectorSetError, lambda t: _vector_set(t, {"X.features.f32": bytes(80), "X.expected.sw": bytes(318)})),
+    "pcm-format": (VectorSetError, lambda t: _vector_set(t, {"X.features.f32": bytes(80), "X.expected.flac": b"fLaC"})),
+    "set-duplicate": (VectorSetError, lambda t: _vector_set(t, {"X.features.f32": bytes(80), "X.expected.sw": bytes(320),
+                                                                "X.expected.flac": b""})),
+    "set-parts": (VectorSetError, lambda t: _vector_set(t, {"X.bit": _one_packet(), "X.expected.json.00": b"{",
+                                                            "X.expected.json.02": b"}"})),
+    "set-index": (VectorSetError, lambda t: _installed(t, index=b'{"schema": "dredconf-vector-sets/0", "sets": []}')),
+    "set-unlisted": (VectorSetError, lambda t: _installed(t, stray="notes.txt")),
     "loss-syntax": (VectorSetError, lambda t: _vector_set(t, {"X.bit": _one_packet(), "X.loss": b"2\n",
                                                               "X.expected.sw": bytes(640)})),
     "loss-count": (VectorSetError, lambda t: _vector_set(t, {"X.bit": _one_packet(), "X.loss": b"0\n0\n",

@@ -11,6 +11,8 @@ import soundfile
 from click.testing import CliRunner
 
 from dredconf.cli import main
+from dredconf.vectors.sets import read_pcm
+from tests.helpers.shared import pcm as pcm_path
 
 pytestmark = pytest.mark.shared
 
@@ -24,7 +26,7 @@ def run(*args: str):
 
 @pytest.fixture(scope="module")
 def alsa(vocoder_dir):
-    return vocoder_dir / "alsaA_16k.features.f32", (vocoder_dir / "alsaA_16k.expected.sw").read_bytes()
+    return vocoder_dir / "alsaA_16k.features.f32", read_pcm(pcm_path(vocoder_dir / "alsaA_16k.expected"))
 
 
 @pytest.mark.parametrize("ext", [".sw", ".raw", ".pcm", ".wav", ".flac"])

@@ -4,12 +4,17 @@ from __future__ import annotations
 import gzip
 import hashlib
 import json
+import re
 import shutil
 from pathlib import Path
 
+import numpy as np
 import pytest
+import soundfile
 
-from dredconf.vectors.sets import FROM_REFERENCE, PACKETS, STANDALONE, VOCODER, VectorSetError, load_vector_set
+from dredconf.vectors.sets import (FROM_REFERENCE, PACKETS, STANDALONE, VOCODER, VectorSetError, load_vector_set,
+                                   read_pcm, validate_vector)
+from tests.helpers.shared import pcm
 
 
 @pytest.fixture
@@ -132,3 +137,45 @@ def test_generated_corpus_is_a_set(tmp_path, model):
     data[-1] ^= 1
     stream.write_bytes(bytes(data))
     _refused(tmp_path, "set-hash-mismatch", f"{stream.name}: sha256")
+
+
+# ------------------------------------------------------------------------------------------------ the shipped forms
+
+
+def test_parts_are_read_whole_and_a_gap_is_refused(vectors_dir, tmp_path):
+    shutil.copy(vectors_dir / "S3.bit", tmp_path / "S3.bit")
+    exp = (vectors_dir / "S3.expected.json.gz").read_bytes()
+    for i in range(3):
+        (tmp_path / f"S3.expected.json.gz.{i:02d}").write_bytes(exp[i * len(exp) // 3:(i + 1) * len(exp) // 3])
+    (v,) = load_vector_set(tmp_path).vectors
+    assert v.source == "set: S3.expected.json.gz" and v.expected.name == "S3.expected.json.gz.00"
+    assert validate_vector(v) == json.loads(gzip.decompress(exp))["packets"]
+    (tmp_path / "S3.expected.json.gz").write_bytes(exp)
+    with pytest.raises(VectorSetError, match=r"both the whole file and its parts .* \[set-duplicate\]$"):
+        load_vector_set(tmp_path)
+    (tmp_path / "S3.expected.json.gz").unlink()
+    (tmp_path / "S3.expected.json.gz.01").unlink()
+    with pytest.raises(VectorSetError, match=r"S3.expected.json.gz.01 is missing \[set-parts\]$"):
+        load_vector_set(tmp_path)
+    (tmp_path / "S3.expected.json.gz.01").write_bytes(b"")  # a part emptied: the gzip no longer reads
+    with pytest.raises(VectorSetError, match=r"\[expected-unreadable\]$"):
+        load_vector_set(tmp_path)
+
+
+def test_flac_must_be_16_bit_mono_16_khz(vocoder_dir, tmp_path):
+    shutil.copy(vocoder_dir / "slt_16k.features.f32", tmp_path)
+    samples = np.frombuffer(read_pcm(pcm(vocoder_dir / "slt_16k.expected")), dtype="<i2")
+    for kw, what in (({"samplerate": 48000}, "1 channel(s) at 48000 Hz"), ({"subtype": "PCM_24"}, "FLAC PCM_24"),
+                     ({"stereo": True}, "2 channel(s)")):
+        data = np.stack([samples, samples], axis=1) if kw.get("stereo") else samples
+        soundfile.write(tmp_path / "slt_16k.expected.flac", data, kw.get("samplerate", 16000), format="FLAC",
+                        subtype=kw.get("subtype", "PCM_16"))
+        with pytest.raises(VectorSetError, match=rf"{re.escape(what)}.*expected FLAC PCM_16, 1 channel at 16000 Hz "
+                                                 r"\[pcm-format\]$"):
+            load_vector_set(tmp_path)
+    soundfile.write(tmp_path / "slt_16k.expected.flac", samples, 16000, format="FLAC", subtype="PCM_16")
+    (v,) = load_vector_set(tmp_path).vectors
+    assert validate_vector(v) == samples.tobytes() and v.source == "set: slt_16k.expected.flac"
+    (tmp_path / "slt_16k.expected.sw").write_bytes(samples.tobytes())
+    with pytest.raises(VectorSetError, match=r"the same file twice; keep one \[set-duplicate\]$"):
+        load_vector_set(tmp_path)

@@ -19,7 +19,9 @@ from dredconf.spec.standalone import check_record, read_standalone
 
 from .losses import gilbert_elliott, loss_text
 from .manifest import MANIFEST_NAME, ManifestError, load_manifest, verify_corpus
-from .sets import VectorSetError, counted, load_vector_set
+from .installed import (DISTRIBUTION, INSTALL, InstalledSet, installed_sets, load_installed, resolve_vectors, sets_dir,
+                        size)
+from .sets import VectorSet, VectorSetError, counted, load_vector_set
 
 MODEL_HELP = "Model directory or opus_data-*.tar.gz (else $DREDCONF_MODEL, the user cache, ../shared/model/opus-1.6.1)."
 
@@ -68,18 +70,28 @@ def generate(out, seed, model, ogg, groups, repeat):
 
 
 @vectors.command()
-@click.argument("path", type=click.Path(exists=True))
+@click.argument("path", required=False, metavar="[SET]")
 @click.option("--decode/--no-decode", default=True, show_default=True,
               help="A generated corpus: also decode every stream with the reference and compare each packet with its "
                    "expected record (a changed expectation).")
 @click.option("--model", help=MODEL_HELP)
 def verify(path, decode, model):
-    """Check a vector set before trusting it: a corpus against its manifest (files, hashes, and by default every
-    expectation re-decoded), any other set against its SHA256SUMS, and every vector read end to end.
+    """Check a vector set before trusting it: SET is the name of an installed set (`dredconf vectors list`) or a
+    path; with no SET, every installed set. A corpus is checked against its manifest (files, hashes, and by default
+    every expectation re-decoded), an installed set against the index and its SHA256SUMS (which must list every file
+    of the set), any other set against its SHA256SUMS; every vector is read end to end.
 
     Exit status: 0 when it verifies, 1 when it does not.
     """
-    root = Path(path)
+    if path is None:
+        _verify_installed()
+    try:
+        root, installed = resolve_vectors(path)
+    except VectorSetError as e:
+        click.echo(f"error: {e}")
+        sys.exit(1)
+    if installed is not None:
+        sys.exit(0 if _verify_one(installed) else 1)
     if root.is_dir() and (root / MANIFEST_NAME).is_file():
         try:
             rep = verify_corpus(root, decode=decode, model=model)
@@ -97,9 +109,43 @@ def verify(path, decode, model):
         sys.exit(1)
     sums = (f"{len(vset.sums.checked)} files match its SHA256SUMS" if vset.sums is not None
             else "no SHA256SUMS to check hashes against")
-    kinds = ", ".join(counted(sum(v.kind == k for v in vset.vectors), k) for k in vset.kinds())
-    click.echo(f"{path}: {sums}; {kinds}: every file read end to end")
+    click.echo(f"{path}: {sums}; {_kinds(vset)}: every file read end to end")
     sys.exit(0)
+
+
+def _kinds(vset: VectorSet) -> str:
+    return ", ".join(counted(sum(v.kind == k for v in vset.vectors), k) for k in vset.kinds())
+
+
+def _installed() -> list[InstalledSet]:
+    """The installed sets; none installed, or a broken index, ends the command (exit 1)."""
+    try:
+        sets = installed_sets()
+    except VectorSetError as e:
+        click.echo(f"error: {e}")
+        sys.exit(1)
+    if not sets:
+        click.echo(f"error: no vector set installed ({INSTALL})")
+        sys.exit(1)
+    return sets
+
+
+def _verify_one(s: InstalledSet) -> bool:
+    try:
+        vset = load_installed(s)
+    except VectorSetError as e:
+        click.echo(f"{s.name}: error: {e}")
+        return False
+    click.echo(f"{s.name}: SHA256SUMS {s.sha256sums[:16]}... as the index says, listing every file of the set; "
+               f"{len(vset.sums.checked)} files match it; {_kinds(vset)}: every file read end to end")
+    return True
+
+
+def _verify_installed() -> None:
+    sets = _installed()
+    ok = [_verify_one(s) for s in sets]
+    click.echo(f"{sum(ok)} of {len(sets)} installed sets verify ({sets_dir()})")
+    sys.exit(0 if all(ok) else 1)
 
 
 @vectors.command()
@@ -183,11 +229,20 @@ def capture(out, decoder, streams, losses_dir, thresholds):
 
 
 @vectors.command("list")
-@click.argument("directory", type=click.Path(exists=True, file_okay=False))
+@click.argument("directory", required=False, type=click.Path(exists=True, file_okay=False))
 @click.option("--flag", "flags", multiple=True, help="Only vectors carrying this flag (repeatable: all of them).")
 @click.option("--result", type=click.Choice(["valid", "invalid", "acceptable"]), help="Only this result.")
-def list_vectors(directory, flags, result):
-    """List vector ids (stream, packet, result, comment)."""
+@click.option("--json", "as_json", is_flag=True, help="The installed sets as JSON.")
+def list_vectors(directory, flags, result, as_json):
+    """With no DIRECTORY, the installed vector sets: name, kind, what each holds, where it comes from and the
+    SHA-256 of its SHA256SUMS. With DIRECTORY, a generated corpus's vector ids (stream, packet, result, comment).
+
+    Exit status: 1 when no set is installed or one is broken (a file missing or changed).
+    """
+    if directory is None:
+        if flags or result:
+            raise click.UsageError("--flag and --result filter a corpus's vectors: give its DIRECTORY")
+        _list_installed(as_json)
     try:
         m = load_manifest(directory)
     except ManifestError as e:
@@ -198,6 +253,32 @@ def list_vectors(directory, flags, result):
         if any(f not in v["flags"] for f in flags):
             continue
         click.echo(f"{v['id']}\t{v['stream']}#{v['packet']}\t{v['result']}\t{v['comment']}")
+
+
+def _list_installed(as_json: bool) -> None:
+    sets, rows, broken = _installed(), [], 0
+    for s in sets:
+        try:
+            held = size(load_installed(s, validate=False))
+        except VectorSetError as e:
+            held, broken = f"error: {e}", broken + 1
+        rows.append({"name": s.name, "kind": s.kind, "holds": held, "source": s.source, "sha256sums": s.sha256sums,
+                     "path": str(s.path)})
+    if as_json:
+        click.echo(json.dumps({"distribution": DISTRIBUTION, "sets": rows}, indent=1))
+    else:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            dist = f"{DISTRIBUTION} {version(DISTRIBUTION)}"
+        except PackageNotFoundError:
+            dist = DISTRIBUTION
+        click.echo(f"{len(sets)} vector sets installed ({dist}: {sets_dir()})")
+        width = max(len(r["name"]) for r in rows)
+        for r in rows:
+            click.echo(f"{r['name']:<{width}}  {r['kind']:<11}  {r['holds']}")
+            click.echo(f"{'':<{width}}  {r['source']}; SHA256SUMS {r['sha256sums']}")
+    sys.exit(1 if broken else 0)
 
 
 @vectors.command("export-standalone")

@@ -20,6 +20,13 @@ integration     ``X.bit``, ``X.loss`` (opus_demo's -lossfile: one 0/1 per   inte
                 packet) and ``X.expected.sw`` (16 kHz s16le decode)
 ==============  ==========================================================  ==========================
 
+PCM (``X.expected.sw``, ``X.orig.sw``) may be FLAC instead, ``X.expected.flac``
+(16-bit mono, 16 kHz; it decodes to the same samples), and an expectation file
+may come in parts, ``X.expected.json.gz.00``, ``.01``, … (the bytes of the
+whole file cut in order, as ``split -d`` cuts them: ``cat X.expected.json.gz.??``
+rebuilds it): the forms the vectors distribution ships (``dredconf_vectors``),
+read as they are.
+
 Before any decoder runs, every vector is read end to end: a stream that
 breaks, an expectation file that is missing, unreadable or not the schema, a
 feature file of the wrong size, a file whose SHA-256 differs from the set's
@@ -33,6 +40,7 @@ import json
 import os
 import zlib
 from dataclasses import dataclass, field
+from glob import escape as glob_escape
 from pathlib import Path
 from typing import Any
 
@@ -157,7 +165,54 @@ def _stem(path: Path, suffix: str) -> str:
 
 
 def _first(*paths: Path) -> Path | None:
-    return next((p for p in paths if p.is_file()), None)
+    """The one of ``paths`` present (a file, or a file shipped in parts: its first part); two present is an error."""
+    found = [f for f in map(located, paths) if f is not None]
+    if len(found) > 1:
+        raise VectorSetError(f"{found[1].parent}: {found[0].name} and {found[1].name} are the same file twice; "
+                             "keep one", rule="set-duplicate")
+    return found[0] if found else None
+
+
+#: The first part of a file shipped in parts: ``NAME.00`` (then ``NAME.01``, …).
+FIRST_PART = ".00"
+
+
+def located(path: Path) -> Path | None:
+    """``path`` when it is a file, its first part ``path.00`` when it comes in parts, else None."""
+    first = path.with_name(path.name + FIRST_PART)
+    if path.is_file() and first.is_file():
+        raise VectorSetError(f"{path}: both the whole file and its parts ({first.name}, …); keep one",
+                             rule="set-duplicate")
+    return path if path.is_file() else first if first.is_file() else None
+
+
+def file_parts(path: Path) -> list[Path]:
+    """The files holding ``path``'s bytes: ``[path]``, or for a first part ``X.00`` every part X.00, X.01, … in
+    order (a gap in the numbering is a :class:`VectorSetError`)."""
+    if not path.name.endswith(FIRST_PART):
+        return [path]
+    stem = path.name[: -len(FIRST_PART)]
+    found = sorted(p.name for p in path.parent.glob(f"{glob_escape(stem)}.[0-9][0-9]"))
+    want = [f"{stem}.{i:02d}" for i in range(len(found))]
+    if found != want:
+        missing = sorted(set(want) - set(found))[0] if set(want) - set(found) else want[-1]
+        raise VectorSetError(f"{path.parent / stem}: parts {', '.join(found)}: {missing} is missing", rule="set-parts")
+    return [path.with_name(n) for n in found]
+
+
+def whole_name(path: Path) -> str:
+    """The name of the file ``path`` holds (``X.expected.json.gz`` for its part ``X.expected.json.gz.00``)."""
+    return path.name[: -len(FIRST_PART)] if path.name.endswith(FIRST_PART) else path.name
+
+
+def read_whole(path: Path) -> bytes:
+    """The bytes of a file, or of a file shipped in parts (from its first part)."""
+    return b"".join(p.read_bytes() for p in file_parts(path))
+
+
+def pcm_file(base: Path) -> Path | None:
+    """``base.sw`` or ``base.flac`` (e.g. ``base`` = ``dir/S1.plc-only``), whichever is there; None when neither."""
+    return _first(base.with_name(base.name + ".sw"), base.with_name(base.name + ".flac"))
 
 
 def _standalone_for(records: Path) -> Vector | None:
@@ -168,30 +223,30 @@ def _standalone_for(records: Path) -> Vector | None:
     dec = _first(records.with_name(f"{stem}_dec.f32"), records.with_name(f"{stem}_dec.f32.gz"))
     if dec is None:
         return None
-    return Vector(_stem(records, "_dred.bit") or stem, STANDALONE, records, dec, f"set: {dec.name}")
+    return Vector(_stem(records, "_dred.bit") or stem, STANDALONE, records, dec, f"set: {whole_name(dec)}")
 
 
 def _packets_for(stream: Path) -> Vector:
     stem = _stem(stream, ".bit")
     exp = _first(stream.with_name(f"{stem}.expected.json.gz"), stream.with_name(f"{stem}.expected.json"))
-    return Vector(stem, PACKETS, stream, exp, f"set: {exp.name}" if exp else FROM_REFERENCE)
+    return Vector(stem, PACKETS, stream, exp, f"set: {whole_name(exp)}" if exp else FROM_REFERENCE)
 
 
 def _integration_for(stream: Path) -> Vector | None:
     stem = _stem(stream, ".bit")
-    loss, pcm = stream.with_name(f"{stem}.loss"), stream.with_name(f"{stem}.expected.sw")
-    if not (loss.is_file() and pcm.is_file()):
+    loss, pcm = stream.with_name(f"{stem}.loss"), pcm_file(stream.with_name(f"{stem}.expected"))
+    if not (loss.is_file() and pcm is not None):
         return None
     return Vector(stem, INTEGRATION, stream, pcm, f"set: {pcm.name}", loss=loss)
 
 
 def _vocoder_for(features: Path) -> Vector | None:
     stem = _stem(features, ".features.f32")
-    pcm = features.with_name(f"{stem}.expected.sw")
-    if not pcm.is_file():
+    pcm = pcm_file(features.with_name(f"{stem}.expected"))
+    if pcm is None:
         return None
-    orig = features.with_name(f"{stem}.orig.sw")
-    return Vector(stem, VOCODER, features, pcm, f"set: {pcm.name}", original=orig if orig.is_file() else None)
+    orig = pcm_file(features.with_name(f"{stem}.orig"))
+    return Vector(stem, VOCODER, features, pcm, f"set: {pcm.name}", original=orig)
 
 
 def _vector_for(path: Path) -> Vector:
@@ -238,8 +293,8 @@ def _directory(root: Path) -> VectorSet:
     if not vectors:
         found = sorted(p.name for p in root.iterdir())[:8]
         raise VectorSetError(f"{root}: no vectors recognised (want X.bit with X.expected.json[.gz], a manifest.json, "
-                             "libopus's X_dred.bit with X_dred_dec.f32, X.features.f32 with X.expected.sw, or "
-                             f"X.bit with X.loss and X.expected.sw); found {', '.join(found) or 'nothing'}",
+                             "libopus's X_dred.bit with X_dred_dec.f32, X.features.f32 with X.expected.sw|flac, or "
+                             f"X.bit with X.loss and X.expected.sw|flac); found {', '.join(found) or 'nothing'}",
                              rule="set-nothing-recognised")
     return VectorSet(root, "directory", vectors)
 
@@ -258,7 +313,7 @@ def load_vector_set(path: str | Path, *, validate: bool = True) -> VectorSet:
             vset.capture = read_capture(p)
         else:
             vset = VectorSet(p.parent, "file", [_vector_for(p)])
-            vset.sums = _sums(p.parent, only={p.name, *(v.expected.name for v in vset.vectors if v.expected)})
+            vset.sums = _sums(p.parent, only={f.name for f in _files(vset.vectors[0])})
         if validate:
             for v in vset.vectors:
                 validate_vector(v)
@@ -306,9 +361,13 @@ def _sums(directory: Path, only: set[str] | None = None) -> SumsCheck | None:
 _cache: dict[tuple, Any] = {}
 
 
+def _files(v: Vector) -> list[Path]:
+    """Every file a vector reads (each part of a file that comes in parts)."""
+    return [p for f in (v.input, v.expected, v.loss, v.original) if f is not None for p in file_parts(f)]
+
+
 def _key(v: Vector) -> tuple:
-    files = [f for f in (v.input, v.expected, v.loss, v.original) if f is not None]
-    return (v.kind, v.name, *((str(f), os.stat(f).st_mtime_ns, os.stat(f).st_size) for f in files))
+    return (v.kind, v.name, *((str(f), os.stat(f).st_mtime_ns, os.stat(f).st_size) for f in _files(v)))
 
 
 def _broken(path: Path, message: str, *, rule: str) -> VectorSetError:
@@ -341,10 +400,9 @@ def packet_bytes(v: Vector) -> list[bytes]:
 
 def _read_expected_json(path: Path) -> list[dict]:
     try:
-        with (gzip.open(path, "rt", encoding="utf-8") if path.name.endswith(".gz")
-              else open(path, encoding="utf-8")) as f:
-            obj = json.load(f)
-    except (OSError, EOFError, zlib.error, UnicodeDecodeError, json.JSONDecodeError) as e:
+        data = read_whole(path)
+        obj = json.loads(gzip.decompress(data) if whole_name(path).endswith(".gz") else data)
+    except (OSError, EOFError, zlib.error, gzip.BadGzipFile, UnicodeDecodeError, json.JSONDecodeError) as e:
         raise _broken(path, f"not readable JSON ({e})", rule="expected-unreadable") from None
     packets = obj.get("packets") if isinstance(obj, dict) else None
     if not isinstance(packets, list):
@@ -354,8 +412,9 @@ def _read_expected_json(path: Path) -> list[dict]:
 
 def _read_f32(path: Path) -> bytes:
     try:
-        return gzip.decompress(path.read_bytes()) if path.name.endswith(".gz") else path.read_bytes()
-    except (OSError, EOFError, zlib.error) as e:
+        data = read_whole(path)
+        return gzip.decompress(data) if whole_name(path).endswith(".gz") else data
+    except (OSError, EOFError, zlib.error, gzip.BadGzipFile) as e:
         raise _broken(path, f"not readable ({e})", rule="expected-unreadable") from None
 
 
@@ -370,7 +429,7 @@ def validate_vector(v: Vector) -> Any:
     elif v.kind == VOCODER:
         expected = _validate_pcm(v, v.expected, 160 * len(units), f"160 per 10 ms frame of {v.input.name}")
         if v.original is not None:
-            _read_pcm(v.original)
+            read_pcm(v.original)
     elif v.kind == INTEGRATION:
         read_loss(v.loss, len(units))
         expected = _validate_pcm(v, v.expected, stream_samples(v.input, units), f"the duration of {v.input.name} at 16 kHz")
@@ -415,15 +474,32 @@ def _validate_standalone(v: Vector, records: list[bytes]) -> bytes:
     return data
 
 
-def _read_pcm(path: Path) -> bytes:
-    data = path.read_bytes()
-    if len(data) % 2:
-        raise _broken(path, f"{len(data)} bytes: not 16-bit samples (an odd byte count)", rule="pcm-size")
-    return data
+def read_pcm(path: Path, rate: int = SAMPLE_RATE) -> bytes:
+    """The s16le samples of raw PCM (``.sw``) or of a FLAC file (``.flac``: 16-bit, mono, at ``rate``)."""
+    if path.suffix != ".flac":
+        data = path.read_bytes()
+        if len(data) % 2:
+            raise _broken(path, f"{len(data)} bytes: not 16-bit samples (an odd byte count)", rule="pcm-size")
+        return data
+    import soundfile  # only where a set ships FLAC
+
+    try:
+        with soundfile.SoundFile(str(path)) as f:
+            form = (f.format, f.subtype, f.channels, f.samplerate)
+            samples = f.read(dtype="int16") if form == ("FLAC", "PCM_16", 1, rate) else None
+            frames = f.frames
+    except RuntimeError as e:  # soundfile.LibsndfileError
+        raise _broken(path, f"not readable FLAC ({' '.join(str(e).split())})", rule="pcm-format") from None
+    if samples is None:
+        raise _broken(path, f"{form[0]} {form[1]}, {form[2]} channel(s) at {form[3]} Hz; expected FLAC PCM_16, "
+                      f"1 channel at {rate} Hz", rule="pcm-format")
+    if len(samples) != frames:
+        raise _broken(path, f"{len(samples)} samples decoded, its header says {frames}", rule="pcm-format")
+    return samples.astype("<i2").tobytes()
 
 
 def _validate_pcm(v: Vector, path: Path, want: int, what: str) -> bytes:
-    data = _read_pcm(path)
+    data = read_pcm(path)
     if len(data) != 2 * want:
         raise _broken(path, f"{len(data) // 2} samples, expected {want} ({what})", rule="pcm-size")
     return data
@@ -464,7 +540,8 @@ def unit_count(v: Vector) -> int:
     return len(packet_bytes(v))
 
 
-__all__ = ["ACCEPTABLE", "Alternative", "FRAMES_PER_LATENT", "FROM_REFERENCE", "INTEGRATION", "INVALID", "KINDS",
-           "KIND_LAYERS", "KIND_NOUNS", "counted", "PACKETS", "PacketRule", "STANDALONE", "SUMS_NAME", "VALID", "VOCODER", "Vector",
-           "VectorSet", "VectorSetError", "load_vector_set", "packet_bytes", "packet_samples", "read_loss", "standalone_row_counts",
-           "stream_samples", "unit_count", "validate_vector"]
+__all__ = ["ACCEPTABLE", "Alternative", "counted", "file_parts", "FRAMES_PER_LATENT", "FROM_REFERENCE",
+           "INTEGRATION", "INVALID", "KIND_LAYERS", "KIND_NOUNS", "KINDS", "load_vector_set", "located",
+           "packet_bytes", "packet_samples", "PacketRule", "PACKETS", "pcm_file", "read_loss", "read_pcm",
+           "read_whole", "STANDALONE", "standalone_row_counts", "stream_samples", "SUMS_NAME", "unit_count", "VALID",
+           "validate_vector", "Vector", "VectorSet", "VectorSetError", "VOCODER", "whole_name"]

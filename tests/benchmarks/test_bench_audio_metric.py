@@ -11,14 +11,14 @@ from __future__ import annotations
 import pytest
 
 from dredconf.conformance.audio_metric import RATE, audio_errors, read_audio
+from tests.helpers.shared import pcm
 
 pytestmark = [pytest.mark.shared, pytest.mark.usefixtures("benchmarks_enabled")]
 
 
-def test_bench_audio_metric_slt_16k(benchmark, shared):
-    d = shared / "vectors" / "libopus-1.6.1-vocoder"
-    test, _ = read_audio(d / "slt_16k.expected.sw")
-    ref, _ = read_audio(d / "slt_16k.orig.sw")
+def test_bench_audio_metric_slt_16k(benchmark, vocoder_dir):
+    test, _ = read_audio(pcm(vocoder_dir / "slt_16k.expected"))
+    ref, _ = read_audio(pcm(vocoder_dir / "slt_16k.orig"))
     ref = ref[:test.size]
     e = benchmark(audio_errors, ref, test)
     assert e.passes()

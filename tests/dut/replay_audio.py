@@ -2,7 +2,7 @@
 
     python replay_audio.py INPUT OUTPUT [MODE]
 
-INPUT is X.bit (integration) or X.features.f32 (vocoder); OUTPUT gets, by MODE:
+INPUT is X.bit (integration) or X.features.f32 (vocoder); OUTPUT gets, by MODE (X.NAME.sw or its FLAC, X.NAME.flac):
     expected   X.expected.sw (the honest decoder)
     plc-only   X.plc-only.sw (integration: a decoder without DRED)
     orig       X.orig.sw cut to the expected length (vocoder: the original speech)
@@ -12,12 +12,14 @@ INPUT is X.bit (integration) or X.features.f32 (vocoder); OUTPUT gets, by MODE:
 import sys
 from pathlib import Path
 
+from dredconf.vectors.sets import pcm_file, read_pcm
+
 
 def main(argv):
     inp, out = Path(argv[0]), Path(argv[1])
     mode = argv[2] if len(argv) > 2 else "expected"
     stem = inp.name.removesuffix(".bit").removesuffix(".features.f32")
-    sibling = lambda what: inp.with_name(f"{stem}.{what}.sw").read_bytes()  # noqa: E731
+    sibling = lambda what: read_pcm(pcm_file(inp.with_name(f"{stem}.{what}")))  # noqa: E731  (.sw or .flac)
     expected = sibling("expected")
     if mode == "expected":
         data = expected

@@ -17,6 +17,9 @@ import json
 import re
 import struct
 import sys
+from pathlib import Path
+
+from dredconf.vectors.sets import located, read_whole
 
 _TOKEN = re.compile(r"\.?([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]")
 
@@ -44,8 +47,8 @@ def _add(v, d):
 
 def main(argv):
     inp, outp, edits = argv[0], argv[1], argv[2:]
-    with gzip.open(inp[: -len(".bit")] + ".expected.json.gz", "rt") as f:
-        doc = json.load(f)
+    expected = located(Path(inp[: -len(".bit")] + ".expected.json.gz"))  # whole, or its first part
+    doc = json.loads(gzip.decompress(read_whole(expected)))
     as_features = False
     for e in edits:
         op, _, arg = e.partition(":")

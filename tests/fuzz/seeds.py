@@ -14,7 +14,7 @@ from typing import Iterable
 
 from dredconf.spec import StreamRecord, find_dred, parse_packet, read_stream, write_stream
 from dredconf.spec.standalone import StandaloneRecord, read_standalone, write_standalone
-from tests.helpers.shared import STREAMS, expected_records, model_dir, shared_dir
+from tests.helpers.shared import STREAMS, expected_records, model_dir, shared_dir, vector_sets_dir
 
 
 def _records(data: bytes) -> list[bytes]:
@@ -34,17 +34,17 @@ class Sources:
         self.standalone: list[tuple[int, int, bytes]] = []
         self.ogg: dict[str, bytes] = {}
         self.manifest: dict | None = None
-        shared = shared_dir()
-        if shared is not None:
-            vec = shared / "vectors" / "libopus-1.6.1"
+        sets = vector_sets_dir() or (shared_dir() / "vectors" if shared_dir() else None)
+        if sets is not None:
+            vec = sets / "libopus-1.6.1"
             for s in STREAMS:
                 if (vec / f"{s}.bit").is_file():
                     self.streams[f"shared/{s}"] = (vec / f"{s}.bit").read_bytes()
-            sa = shared / "vectors" / "libopus-1.6.1-standalone" / "vector_dred.bit"
+            sa = sets / "libopus-1.6.1-standalone" / "vector_dred.bit"
             if sa.is_file():
                 self.standalone += [(r.q0, r.nb_latents, r.data) for r in read_standalone(sa.read_bytes())]
         else:
-            log("seeds: no ../shared: libopus streams left out")
+            log("seeds: no vectors distribution and no ../shared: libopus streams left out")
         self._tmp = None
         if generated_dir is None:
             self._tmp = tempfile.TemporaryDirectory(prefix="dredconf-fuzz-vectors-")
@@ -98,10 +98,10 @@ def _manifest_seeds(m: dict | None) -> Iterable[bytes]:
 
 def _dut_output_seeds() -> Iterable[bytes]:
     """Decoder outputs for S3's first three packets: libopus's own records, and the subsets decoders write."""
-    d = shared_dir()
+    d = vector_sets_dir() or (shared_dir() / "vectors" if shared_dir() else None)
     if d is None:
         return
-    recs = expected_records(d / "vectors" / "libopus-1.6.1" / "S3.expected.json.gz")[:3]
+    recs = expected_records(d / "libopus-1.6.1" / "S3.expected.json.gz")[:3]
     yield json.dumps({"packets": recs}).encode()
     yield json.dumps({"packets": [{k: r[k] for k in ("index", "length", "toc")} for r in recs]}).encode()
     yield json.dumps({"packets": [{"index": r["index"], "dred": r["dred"]} for r in recs]}).encode()

@@ -33,7 +33,7 @@ from dredconf.conformance.results import LayerSummary, PacketResult
 from dredconf.errors import DredconfError, ModelError, StreamError
 from dredconf.reference import model as M
 from dredconf.spec import read_stream
-from tests.helpers.shared import expected_records, model_dir, shared_dir
+from tests.helpers.shared import expected_records, model_dir, shared_dir, vector_sets_dir
 
 from .registry import (  # noqa: F401 - the registry and the checks, for the drivers and the tests
     TARGETS, ContractViolation, Input, Target, Unavailable, _cache, _dredconf_errors, _stats_model, check,
@@ -194,10 +194,10 @@ _DUT_PACKETS = 3  # the decoder output judged: records for the first packets of 
 def _dut_expected() -> list[dict]:
     """The expected records the decoder output is judged against (S3's first packets, libopus's own)."""
     if "dut_expected" not in _cache:
-        d = shared_dir()
+        d = vector_sets_dir() or (shared_dir() / "vectors" if shared_dir() else None)
         if d is None:
-            raise Unavailable("no ../shared: the decoder output is judged against libopus's S3 records")
-        _cache["dut_expected"] = expected_records(d / "vectors" / "libopus-1.6.1" / "S3.expected.json.gz")[:_DUT_PACKETS]
+            raise Unavailable("no vector sets: the decoder output is judged against libopus's S3 records")
+        _cache["dut_expected"] = expected_records(d / "libopus-1.6.1" / "S3.expected.json.gz")[:_DUT_PACKETS]
     return _cache["dut_expected"]
 
 
