@@ -18,6 +18,7 @@ import time
 import pytest
 
 from dredconf import cli
+from dredconf.inputs import read_input
 from dredconf.reference.decoder import ReferenceDecoder
 
 from tests.helpers.shared import STREAMS
@@ -50,7 +51,7 @@ def _cli_json(decoder, paths):
         out = io.StringIO()
         with contextlib.redirect_stdout(out):
             for p in paths:
-                data, raw = cli._read_input(str(p), None)
+                data, raw = read_input(str(p), None)
                 results, _ = cli._selected(decoder, data, raw, None)
                 cli._echo_json(r.to_json(with_features=False) for r in results)
         return out.getvalue().count('{"index":')
