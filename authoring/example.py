@@ -10,7 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from dredconf.errors import DredconfError
-from dredconf.reference.payload import RangeDecoder, decode_dred_payload
+from dredconf.reference.payload import decode_dred_payload
+from dredconf.reference.rangecoder import RangeDecoder
 from dredconf.spec import find_dred, parse_extensions, parse_packet
 from dredconf.spec.dred import (
     DRED_EXPERIMENTAL_PREFIX, DRED_EXTENSION_ID, DRED_HEADER, FRAME_OFFSET_UNIT, LATENT_MIN_BITS, MAX_LEVEL, dred_level, is_dred,

@@ -333,7 +333,6 @@ class MutantAdapter(ReferenceAdapter):
 
     name: str = ""
     kind = "mutant"
-    kinds = (PACKETS,)
 
     def describe(self) -> str:
         return f"mutant:{self.name}"

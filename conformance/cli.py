@@ -30,7 +30,8 @@ from dredconf.conformance.report_terminal import progress as progress_bar
 from dredconf.conformance.runner import CheckOptions, plan, run_check
 from dredconf.errors import ModelError
 from dredconf.vectors.installed import INSTALL, installed_sets, load_installed, load_vectors, validate_all
-from dredconf.vectors.sets import KIND_LAYERS, VectorSet, VectorSetError
+from dredconf.vectors.sets import KIND_LAYERS, VectorSet
+from dredconf.vectors.setfiles import VectorSetError
 
 DECODER_HELP = (
     "The decoder under test: 'reference' (the suite's own: a self-check), 'cmd:TEMPLATE' (a program; {input} is "

@@ -80,7 +80,8 @@ def _values(dec, r, p0, laplace: Callable) -> list[int]:
 def read_payload(payload: bytes, frame_offset: int, stats: Any, *, level: Callable = level_libopus,
                  laplace: Callable = laplace_p0, max_latents: int = 26):
     """A DRED payload's integers (``reference.payload.DredPayload``), read in Python with the C range decoder."""
-    from dredconf.reference.payload import DredPayload, RangeDecoder
+    from dredconf.reference.payload import DredPayload
+    from dredconf.reference.rangecoder import RangeDecoder
 
     data = bytes(payload)
     dec = RangeDecoder(data)
@@ -319,7 +320,7 @@ _DEFS: list[tuple[Mutant, Callable[[Mutant], _Base]]] = [
 def _replay_plc_only(inp: Path, out: Path) -> None:
     """A decoder without DRED: what libopus decodes with every loss concealed by ordinary PLC (the set's
     X.plc-only.sw, or .flac, beside the stream)."""
-    from dredconf.vectors.sets import pcm_file, read_pcm
+    from dredconf.vectors.setfiles import pcm_file, read_pcm
 
     base = inp.with_name(inp.name.removesuffix(".bit") + ".plc-only")
     src = pcm_file(base)

@@ -275,7 +275,7 @@ def _features(report: CheckReport, limits: FeatureLimits) -> str:
             continue
         traces = [t for t in r.traces if _inexact(t.score)]
         if traces:
-            out.append(f"<p class=small>The packet furthest towards its thresholds (expected solid, decoder dashed; "
+            out.append("<p class=small>The packet furthest towards its thresholds (expected solid, decoder dashed; "
                        "rows in time order, oldest left):</p>")
             out += [_trace_plot(r, t, limits) for t in traces]
     inexact = [r for r in report.results if _inexact(_feature_score(r))]

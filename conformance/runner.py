@@ -38,9 +38,9 @@ from dredconf.conformance.verdicts import LAYERS, Layer, Verdict
 from dredconf.spec import write_stream
 from dredconf.spec.record import NUM_FEATURES
 from dredconf.vectors.sets import (
-    FROM_REFERENCE, INTEGRATION, PACKETS, STANDALONE, VOCODER, Vector, VectorSet, VectorSetError, packet_bytes,
-    packet_samples, read_loss, read_pcm, standalone_row_counts, validate_vector,
+    FROM_REFERENCE, INTEGRATION, PACKETS, STANDALONE, VOCODER, Vector, VectorSet, packet_bytes, packet_samples, standalone_row_counts, validate_vector,
 )
+from dredconf.vectors.setfiles import VectorSetError, read_loss, read_pcm
 
 
 @dataclass

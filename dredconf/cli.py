@@ -100,7 +100,7 @@ def inspect(file, hex_packet, packet, as_json, loss_file, model):
 def _loss_view(decoder, data: bytes, loss_file: Path, as_json: bool) -> None:
     """``inspect --loss``: each loss burst, the gap, and how far the arriving packet's DRED reaches back."""
     from dredconf.reference.loss import dred_reach
-    from dredconf.vectors.sets import VectorSetError, read_loss
+    from dredconf.vectors.setfiles import VectorSetError, read_loss
 
     results = []
     for r in decoder.decode_records(data):

@@ -46,6 +46,7 @@ from typing import Iterable, Iterator
 import numpy as np
 
 from dredconf.errors import ModelError
+from dredconf.sums import SumsError, parse_sums, sha256_file
 from dredconf.reference._core import ffi, lib
 
 from .carray import CParseError, parse_arrays, parse_defines, parse_init, parse_weight_table
@@ -197,14 +198,6 @@ def _tar_members(tarball: Path, wanted: Iterable[str]) -> Iterator[tuple[str, by
         raise ModelError(f"{tarball}: not a readable .tar.gz ({e})", rule="model-parse") from None
 
 
-def _sha256_file(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            h.update(chunk)
-    return h.hexdigest()
-
-
 def _read_files(where: Path, names: list[str]) -> tuple[str, dict[str, bytes], bool]:
     """(source kind, name -> bytes of the names found, whether the tarball matched the hash in its name)."""
     if where.is_dir():
@@ -213,7 +206,7 @@ def _read_files(where: Path, names: list[str]) -> tuple[str, dict[str, bytes], b
         raise ModelError(f"model {where}: neither a directory nor a .tar.gz", rule="model-missing")
     named = _TARBALL_NAME.fullmatch(where.name)
     if named:
-        actual = _sha256_file(where)
+        actual = sha256_file(where)
         if actual != named.group(1):
             raise ModelError(f"{where}: SHA-256 is {actual}, its name says {named.group(1)}",
                              rule="model-hash-mismatch")
@@ -222,15 +215,12 @@ def _read_files(where: Path, names: list[str]) -> tuple[str, dict[str, bytes], b
 
 
 def _parse_sums(where: Path, data: bytes | None) -> dict[str, str]:
-    sums: dict[str, str] = {}
-    for i, line in enumerate((data or b"").decode("utf-8", "replace").splitlines(), 1):
-        if not line.strip() or line.startswith("#"):
-            continue
-        m = re.fullmatch(r"([0-9a-fA-F]{64}) [ *](.+)", line.strip())
-        if m is None:
-            raise ModelError(f"{where}: {SUMS} line {i}: not 'sha256  name'", rule="model-parse")
-        sums[PurePosixPath(m.group(2)).name] = m.group(1).lower()
-    return sums
+    """A model's ``SHA256SUMS`` (the one reader, ``dredconf.sums``), by file name; its errors as ``model-parse``."""
+    try:
+        sums = parse_sums((data or b"").decode("utf-8", "replace"), f"{where}: {SUMS}")
+    except SumsError as e:
+        raise ModelError(str(e), rule="model-parse") from None
+    return {PurePosixPath(name).name: h for name, h in sums.items()}
 
 
 def _text(where: Path, name: str, data: bytes) -> str:
@@ -400,7 +390,7 @@ def fetch_model(url: str | None = None, cache_dir: Path | None = None, *, sha256
     created = [p for p in (cache, *cache.parents) if not p.exists()]
     cache.mkdir(parents=True, exist_ok=True)
     try:
-        if not (tarball.is_file() and _sha256_file(tarball) == sha256):
+        if not (tarball.is_file() and sha256_file(tarball) == sha256):
             _download(url, tarball, sha256)
         _extract(tarball, cache)
     except BaseException:

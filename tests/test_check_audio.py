@@ -15,7 +15,7 @@ from click.testing import CliRunner
 
 from dredconf.cli import main
 from dredconf.reference.loss import Burst, bursts, dred_reach
-from dredconf.vectors.sets import read_pcm
+from dredconf.vectors.setfiles import read_pcm
 from tests.helpers.shared import pcm
 
 DUT = Path(__file__).resolve().parent / "dut" / "replay_audio.py"

@@ -5,7 +5,6 @@ reference and a replay of libopus's own results still conform on every shared se
 """
 from __future__ import annotations
 
-import gzip
 import json
 import random
 import shutil

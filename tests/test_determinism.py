@@ -27,7 +27,7 @@ import pytest
 from dredconf.reference import fargan as F
 from dredconf.reference import rdovae as R
 
-from dredconf.vectors.sets import read_pcm
+from dredconf.vectors.setfiles import read_pcm
 from tests.helpers.shared import STREAMS, pcm as pcm_path
 
 pytestmark = [pytest.mark.shared, pytest.mark.slow]

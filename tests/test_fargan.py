@@ -24,7 +24,7 @@ from dredconf.reference import fargan as F
 from dredconf.reference import rdovae as R
 from dredconf.reference._core import lib
 from dredconf.reference.model import load_model
-from dredconf.vectors.sets import read_pcm
+from dredconf.vectors.setfiles import read_pcm
 
 from tests.helpers.arith import ARITH_CASES, in_arith
 from tests.helpers.shared import pcm as pcm_path

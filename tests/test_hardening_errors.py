@@ -26,7 +26,8 @@ from dredconf.reference.model import fetch_model, load_model
 from dredconf.spec import parse_extensions, parse_packet, read_stream, write_stream
 from dredconf.spec.ogg import ogg_crc, parse_ogg_opus, write_ogg_opus
 from dredconf.spec.standalone import read_standalone
-from dredconf.vectors.sets import VectorSetError, load_vector_set
+from dredconf.vectors.sets import load_vector_set
+from dredconf.vectors.setfiles import VectorSetError
 from tests.helpers.shared import require, shared_dir
 
 ROOT = Path(__file__).resolve().parent.parent

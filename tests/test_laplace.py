@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dredconf.reference._core import lib
-from dredconf.reference.payload import RangeDecoder, RangeEncoder
+from dredconf.reference.rangecoder import RangeDecoder, RangeEncoder
 
 
 # Known answer, computed with libopus 1.6.1's celt/laplace.c and entenc.c (a scratch harness, not in the repo):

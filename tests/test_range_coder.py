@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dredconf.reference._core import ffi, lib
-from dredconf.reference.payload import RangeDecoder, RangeEncoder
+from dredconf.reference.rangecoder import RangeDecoder, RangeEncoder
 
 # Known answers, computed with libopus 1.6.1's own celt/entenc.c and entdec.c (a scratch harness, not in the repo).
 KAT_ENCODE_OPS = [("uint", 9, 16), ("uint", 5, 8), ("uint", 1, 2), ("uint", 200, 256), ("uint", 17, 32),

@@ -5,13 +5,12 @@ import hashlib
 import json
 import os
 
-import numpy as np
 import pytest
 import soundfile
 from click.testing import CliRunner
 
 from dredconf.cli import main
-from dredconf.vectors.sets import read_pcm
+from dredconf.vectors.setfiles import read_pcm
 from tests.helpers.shared import pcm as pcm_path
 
 pytestmark = pytest.mark.shared

@@ -12,8 +12,8 @@ import numpy as np
 import pytest
 import soundfile
 
-from dredconf.vectors.sets import (FROM_REFERENCE, PACKETS, STANDALONE, VOCODER, VectorSetError, load_vector_set,
-                                   read_pcm, validate_vector)
+from dredconf.vectors.sets import FROM_REFERENCE, PACKETS, STANDALONE, VOCODER, load_vector_set, validate_vector
+from dredconf.vectors.setfiles import VectorSetError, read_pcm
 from tests.helpers.shared import pcm
 
 

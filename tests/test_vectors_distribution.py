@@ -23,7 +23,7 @@ from click.testing import CliRunner
 
 from dredconf.cli import main
 from dredconf.vectors.installed import INDEX_NAME, installed_sets, load_installed
-from dredconf.vectors.sets import VectorSetError, read_pcm
+from dredconf.vectors.setfiles import VectorSetError, read_pcm
 from tests.helpers.shared import model_dir
 
 ROOT = Path(__file__).resolve().parent.parent

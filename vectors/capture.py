@@ -19,10 +19,9 @@ from pathlib import Path
 from dredconf import __version__
 from dredconf.conformance.adapters import CmdAdapter, Invocation
 from dredconf.conformance.audio_metric import AudioThresholds
-from dredconf.vectors.sets import (
-    CAPTURE_NAME, CAPTURE_SCHEMA, INTEGRATION, Vector, VectorSetError, packet_bytes, read_loss, stream_samples,
-)
-from dredconf.vectors.sums import SUMS_NAME, sha256_file
+from dredconf.vectors.sets import CAPTURE_NAME, CAPTURE_SCHEMA, INTEGRATION, Vector, packet_bytes, stream_samples
+from dredconf.vectors.setfiles import VectorSetError, read_loss
+from dredconf.sums import SUMS_NAME, sha256_file
 
 
 class CaptureError(ValueError):

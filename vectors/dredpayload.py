@@ -22,7 +22,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from dredconf.reference.payload import RangeEncoder, encode_dred_payload
+from dredconf.reference.payload import encode_dred_payload
+from dredconf.reference.rangecoder import RangeEncoder
 from dredconf.spec import DRED_EXPERIMENTAL_PREFIX
 from dredconf.spec.dred import dred_level
 from dredconf.spec.record import LATENT_DIM, MAX_LATENTS, dred_object

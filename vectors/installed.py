@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dredconf.vectors.sets import (
-    INTEGRATION, PACKETS, SAMPLE_RATE, STANDALONE, SUMS_NAME, VOCODER, VectorSet, VectorSetError, counted,
-    load_vector_set, packet_bytes, stream_samples, validate_vector,
+    INTEGRATION, PACKETS, STANDALONE, SUMS_NAME, VOCODER, VectorSet, counted, load_vector_set, packet_bytes, stream_samples, validate_vector,
 )
-from dredconf.vectors.sums import read_sums, sha256_file
+from dredconf.vectors.setfiles import SAMPLE_RATE, VectorSetError
+from dredconf.sums import read_sums, sha256_file
 
 DISTRIBUTION = "opus-dred-conformance-vectors"
 INSTALL = f"pip install {DISTRIBUTION}"

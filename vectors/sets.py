@@ -35,12 +35,9 @@ feature file of the wrong size, a file whose SHA-256 differs from the set's
 """
 from __future__ import annotations
 
-import gzip
 import json
 import os
-import zlib
 from dataclasses import dataclass, field
-from glob import escape as glob_escape
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +46,9 @@ from dredconf.spec import parse_packet, read_stream
 from dredconf.spec.record import FRAMES_PER_LATENT, NUM_FEATURES, RecordError, validate_record
 from dredconf.vectors.manifest import MANIFEST_NAME, ManifestError, load_manifest, sha256
 from dredconf.spec.standalone import read_standalone
-from dredconf.vectors.sums import SUMS_NAME, SumsCheck, SumsError, check_sums, sha256_file
+from dredconf.sums import SUMS_NAME, SumsCheck, SumsError, check_sums, sha256_file
+from dredconf.vectors.setfiles import (VectorSetError, broken, file_parts, first_of, pcm_file, read_expected_json,
+                                       read_f32, read_loss, read_pcm, whole_name)
 
 PACKETS, STANDALONE, VOCODER, INTEGRATION = "packets", "standalone", "vocoder", "integration"
 KINDS = (PACKETS, STANDALONE, VOCODER, INTEGRATION)
@@ -67,7 +66,6 @@ def counted(n: int, kind: str, *, units: bool = False) -> str:
     """``4 streams``, ``1,241 packets``, ``1 record file``."""
     one, many = KIND_NOUNS[kind][2:] if units else KIND_NOUNS[kind][:2]
     return f"{n:,} {one if n == 1 else many}"
-SAMPLE_RATE = 16000  # the vocoder's and the integration stage's PCM: 16 kHz s16le mono
 #: What ``dredconf vectors capture`` writes beside a captured set (vectors/capture.py).
 CAPTURE_NAME, CAPTURE_SCHEMA = "capture.json", "dredconf-capture/1"
 #: Expectations computed by the reference decoder rather than read from the set.
@@ -75,13 +73,6 @@ FROM_REFERENCE = "reference decoder"
 #: Wycheproof result classes of corpus vectors.
 VALID, INVALID, ACCEPTABLE = "valid", "invalid", "acceptable"
 FEATURE_ROW_BYTES = 4 * NUM_FEATURES
-
-
-class VectorSetError(DredconfError):
-    """A vector set that cannot be judged: nothing recognisable, or a file broken, missing or changed."""
-
-    def __init__(self, message: str, *, rule: str):
-        super().__init__(message, rule=rule)
 
 
 # ------------------------------------------------------------------------------------------------ vectors
@@ -164,63 +155,12 @@ def _stem(path: Path, suffix: str) -> str:
     return path.name[: -len(suffix)]
 
 
-def _first(*paths: Path) -> Path | None:
-    """The one of ``paths`` present (a file, or a file shipped in parts: its first part); two present is an error."""
-    found = [f for f in map(located, paths) if f is not None]
-    if len(found) > 1:
-        raise VectorSetError(f"{found[1].parent}: {found[0].name} and {found[1].name} are the same file twice; "
-                             "keep one", rule="set-duplicate")
-    return found[0] if found else None
-
-
-#: The first part of a file shipped in parts: ``NAME.00`` (then ``NAME.01``, …).
-FIRST_PART = ".00"
-
-
-def located(path: Path) -> Path | None:
-    """``path`` when it is a file, its first part ``path.00`` when it comes in parts, else None."""
-    first = path.with_name(path.name + FIRST_PART)
-    if path.is_file() and first.is_file():
-        raise VectorSetError(f"{path}: both the whole file and its parts ({first.name}, …); keep one",
-                             rule="set-duplicate")
-    return path if path.is_file() else first if first.is_file() else None
-
-
-def file_parts(path: Path) -> list[Path]:
-    """The files holding ``path``'s bytes: ``[path]``, or for a first part ``X.00`` every part X.00, X.01, … in
-    order (a gap in the numbering is a :class:`VectorSetError`)."""
-    if not path.name.endswith(FIRST_PART):
-        return [path]
-    stem = path.name[: -len(FIRST_PART)]
-    found = sorted(p.name for p in path.parent.glob(f"{glob_escape(stem)}.[0-9][0-9]"))
-    want = [f"{stem}.{i:02d}" for i in range(len(found))]
-    if found != want:
-        missing = sorted(set(want) - set(found))[0] if set(want) - set(found) else want[-1]
-        raise VectorSetError(f"{path.parent / stem}: parts {', '.join(found)}: {missing} is missing", rule="set-parts")
-    return [path.with_name(n) for n in found]
-
-
-def whole_name(path: Path) -> str:
-    """The name of the file ``path`` holds (``X.expected.json.gz`` for its part ``X.expected.json.gz.00``)."""
-    return path.name[: -len(FIRST_PART)] if path.name.endswith(FIRST_PART) else path.name
-
-
-def read_whole(path: Path) -> bytes:
-    """The bytes of a file, or of a file shipped in parts (from its first part)."""
-    return b"".join(p.read_bytes() for p in file_parts(path))
-
-
-def pcm_file(base: Path) -> Path | None:
-    """``base.sw`` or ``base.flac`` (e.g. ``base`` = ``dir/S1.plc-only``), whichever is there; None when neither."""
-    return _first(base.with_name(base.name + ".sw"), base.with_name(base.name + ".flac"))
-
-
 def _standalone_for(records: Path) -> Vector | None:
     """``X_dred.bit`` with its ``X_dred_dec.f32[.gz]`` (libopus's kit naming)."""
     if not records.name.endswith("_dred.bit"):
         return None
     stem = _stem(records, ".bit")
-    dec = _first(records.with_name(f"{stem}_dec.f32"), records.with_name(f"{stem}_dec.f32.gz"))
+    dec = first_of(records.with_name(f"{stem}_dec.f32"), records.with_name(f"{stem}_dec.f32.gz"))
     if dec is None:
         return None
     return Vector(_stem(records, "_dred.bit") or stem, STANDALONE, records, dec, f"set: {whole_name(dec)}")
@@ -228,7 +168,7 @@ def _standalone_for(records: Path) -> Vector | None:
 
 def _packets_for(stream: Path) -> Vector:
     stem = _stem(stream, ".bit")
-    exp = _first(stream.with_name(f"{stem}.expected.json.gz"), stream.with_name(f"{stem}.expected.json"))
+    exp = first_of(stream.with_name(f"{stem}.expected.json.gz"), stream.with_name(f"{stem}.expected.json"))
     return Vector(stem, PACKETS, stream, exp, f"set: {whole_name(exp)}" if exp else FROM_REFERENCE)
 
 
@@ -370,17 +310,13 @@ def _key(v: Vector) -> tuple:
     return (v.kind, v.name, *((str(f), os.stat(f).st_mtime_ns, os.stat(f).st_size) for f in _files(v)))
 
 
-def _broken(path: Path, message: str, *, rule: str) -> VectorSetError:
-    return VectorSetError(f"{path}: {message}", rule=rule)
-
-
 def packet_bytes(v: Vector) -> list[bytes]:
     """The packets (or standalone records' bytes, or feature frames) of a vector's input, in order; a broken file
     raises."""
     data = v.read_input()
     if v.kind == VOCODER:
         if not data or len(data) % FEATURE_ROW_BYTES:
-            raise _broken(v.input, f"{len(data)} bytes, not a whole number of {NUM_FEATURES}-float32 frames "
+            raise broken(v.input, f"{len(data)} bytes, not a whole number of {NUM_FEATURES}-float32 frames "
                           f"({FEATURE_ROW_BYTES} bytes each), or empty", rule="features-size")
         return [data[i:i + FEATURE_ROW_BYTES] for i in range(0, len(data), FEATURE_ROW_BYTES)]
     if v.kind == STANDALONE:
@@ -394,28 +330,8 @@ def packet_bytes(v: Vector) -> list[bytes]:
             raise VectorSetError(f"{v.input}: not a readable stream: {rec}", rule=rec.rule)
         out.append(rec.packet)
     if not out:
-        raise _broken(v.input, "an empty stream (no packet records)", rule="stream-empty")
+        raise broken(v.input, "an empty stream (no packet records)", rule="stream-empty")
     return out
-
-
-def _read_expected_json(path: Path) -> list[dict]:
-    try:
-        data = read_whole(path)
-        obj = json.loads(gzip.decompress(data) if whole_name(path).endswith(".gz") else data)
-    except (OSError, EOFError, zlib.error, gzip.BadGzipFile, UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise _broken(path, f"not readable JSON ({e})", rule="expected-unreadable") from None
-    packets = obj.get("packets") if isinstance(obj, dict) else None
-    if not isinstance(packets, list):
-        raise _broken(path, 'not {"packets": [...]}', rule="expected-schema")
-    return packets
-
-
-def _read_f32(path: Path) -> bytes:
-    try:
-        data = read_whole(path)
-        return gzip.decompress(data) if whole_name(path).endswith(".gz") else data
-    except (OSError, EOFError, zlib.error, gzip.BadGzipFile) as e:
-        raise _broken(path, f"not readable ({e})", rule="expected-unreadable") from None
 
 
 def validate_vector(v: Vector) -> Any:
@@ -443,7 +359,7 @@ def _validate_packets(v: Vector, count: int) -> list[dict] | None:
     if v.records:
         records, where = [dict(r) for r in v.records], v.source
     elif v.expected is not None:
-        records, where = _read_expected_json(v.expected), str(v.expected)
+        records, where = read_expected_json(v.expected), str(v.expected)
     else:
         return None
     if len(records) != count:
@@ -465,43 +381,19 @@ def standalone_row_counts(records: list[bytes]) -> list[int]:
 
 
 def _validate_standalone(v: Vector, records: list[bytes]) -> bytes:
-    data = _read_f32(v.expected)
+    data = read_f32(v.expected)
     want = sum(standalone_row_counts(records))
     if len(data) != want * FEATURE_ROW_BYTES:
-        raise _broken(v.expected, f"{len(data)} bytes, expected {want} rows of {NUM_FEATURES} float32 "
+        raise broken(v.expected, f"{len(data)} bytes, expected {want} rows of {NUM_FEATURES} float32 "
                       f"({want * FEATURE_ROW_BYTES} bytes) for the {len(records)} records of {v.input.name}",
                       rule="expected-size")
     return data
 
 
-def read_pcm(path: Path, rate: int = SAMPLE_RATE) -> bytes:
-    """The s16le samples of raw PCM (``.sw``) or of a FLAC file (``.flac``: 16-bit, mono, at ``rate``)."""
-    if path.suffix != ".flac":
-        data = path.read_bytes()
-        if len(data) % 2:
-            raise _broken(path, f"{len(data)} bytes: not 16-bit samples (an odd byte count)", rule="pcm-size")
-        return data
-    import soundfile  # only where a set ships FLAC
-
-    try:
-        with soundfile.SoundFile(str(path)) as f:
-            form = (f.format, f.subtype, f.channels, f.samplerate)
-            samples = f.read(dtype="int16") if form == ("FLAC", "PCM_16", 1, rate) else None
-            frames = f.frames
-    except RuntimeError as e:  # soundfile.LibsndfileError
-        raise _broken(path, f"not readable FLAC ({' '.join(str(e).split())})", rule="pcm-format") from None
-    if samples is None:
-        raise _broken(path, f"{form[0]} {form[1]}, {form[2]} channel(s) at {form[3]} Hz; expected FLAC PCM_16, "
-                      f"1 channel at {rate} Hz", rule="pcm-format")
-    if len(samples) != frames:
-        raise _broken(path, f"{len(samples)} samples decoded, its header says {frames}", rule="pcm-format")
-    return samples.astype("<i2").tobytes()
-
-
 def _validate_pcm(v: Vector, path: Path, want: int, what: str) -> bytes:
     data = read_pcm(path)
     if len(data) != 2 * want:
-        raise _broken(path, f"{len(data) // 2} samples, expected {want} ({what})", rule="pcm-size")
+        raise broken(path, f"{len(data) // 2} samples, expected {want} ({what})", rule="pcm-size")
     return data
 
 
@@ -521,27 +413,12 @@ def stream_samples(stream: Path, packets: list[bytes]) -> int:
     return sum(packet_samples(packets, stream))
 
 
-def read_loss(path: Path, packets: int) -> list[int]:
-    """opus_demo's -lossfile: one 0 (received) or 1 (lost) per packet, whitespace separated."""
-    try:
-        words = path.read_text(encoding="ascii").split()
-    except (OSError, UnicodeDecodeError) as e:
-        raise _broken(path, f"not readable ({e})", rule="loss-syntax") from None
-    bad = next((i for i, w in enumerate(words) if w not in ("0", "1")), None)
-    if bad is not None:
-        raise _broken(path, f"entry {bad} is {words[bad][:20]!r}, expected 0 or 1", rule="loss-syntax")
-    if len(words) != packets:
-        raise _broken(path, f"{len(words)} entries for the {packets} packets of the stream", rule="loss-count")
-    return [int(w) for w in words]
-
-
 def unit_count(v: Vector) -> int:
     """Packets (or records) of a validated vector."""
     return len(packet_bytes(v))
 
 
-__all__ = ["ACCEPTABLE", "Alternative", "counted", "file_parts", "FRAMES_PER_LATENT", "FROM_REFERENCE",
-           "INTEGRATION", "INVALID", "KIND_LAYERS", "KIND_NOUNS", "KINDS", "load_vector_set", "located",
-           "packet_bytes", "packet_samples", "PacketRule", "PACKETS", "pcm_file", "read_loss", "read_pcm",
-           "read_whole", "STANDALONE", "standalone_row_counts", "stream_samples", "SUMS_NAME", "unit_count", "VALID",
-           "validate_vector", "Vector", "VectorSet", "VectorSetError", "VOCODER", "whole_name"]
+__all__ = ["ACCEPTABLE", "Alternative", "counted", "FRAMES_PER_LATENT", "FROM_REFERENCE", "INTEGRATION",
+           "INVALID", "KIND_LAYERS", "KIND_NOUNS", "KINDS", "load_vector_set", "packet_bytes", "packet_samples",
+           "PacketRule", "PACKETS", "STANDALONE", "standalone_row_counts", "stream_samples", "SUMS_NAME", "unit_count",
+           "VALID", "validate_vector", "Vector", "VectorSet", "VOCODER"]

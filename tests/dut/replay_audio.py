@@ -12,7 +12,7 @@ INPUT is X.bit (integration) or X.features.f32 (vocoder); OUTPUT gets, by MODE (
 import sys
 from pathlib import Path
 
-from dredconf.vectors.sets import pcm_file, read_pcm
+from dredconf.vectors.setfiles import pcm_file, read_pcm
 
 
 def main(argv):

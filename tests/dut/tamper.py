@@ -19,7 +19,7 @@ import struct
 import sys
 from pathlib import Path
 
-from dredconf.vectors.sets import located, read_whole
+from dredconf.vectors.setfiles import located, read_whole
 
 _TOKEN = re.compile(r"\.?([A-Za-z_][A-Za-z0-9_]*)|\[(\d+)\]")
 

@@ -122,7 +122,7 @@ def envelope(data: bytes) -> Envelope:
 def py_decode_header(payload: bytes, frame_offset: int):
     """The DRED header read with the Python RangeDecoder wrapper following the draft text
     (draft-ietf-mlcodec-opus-dred; SPEC-NOTES §3 steps 1-5), with the bit position after each field."""
-    from dredconf.reference.payload import RangeDecoder
+    from dredconf.reference.rangecoder import RangeDecoder
 
     rd = RangeDecoder(payload)
     h, ends = {}, {}

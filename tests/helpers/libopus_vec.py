@@ -6,6 +6,18 @@ from __future__ import annotations
 import numpy as np
 
 F32 = np.float32
+U32 = np.uint32
+
+
+def bits(x) -> np.ndarray:
+    """float32 values as their bit patterns (uint32)."""
+    return np.ascontiguousarray(np.asarray(x, dtype=F32)).view(U32)
+
+
+def floats(b) -> np.ndarray:
+    """uint32 bit patterns as the float32 values they code."""
+    return np.ascontiguousarray(np.asarray(b, dtype=U32)).view(F32)
+
 
 # vec.h tanh_approx: x (N0 + N1 x^2 + N2 x^4) / (D0 + D1 x^2 + D2 x^4), float32 literals
 TANH_NUM = [F32(v) for v in ("952.52801514", "96.39235687", "0.60863042")]

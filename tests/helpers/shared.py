@@ -54,13 +54,13 @@ def require(path: Path | None, what: str) -> Path:
 @lru_cache(maxsize=None)
 def expected_records(path: Path) -> list[dict]:
     """The ``packets`` of a ground-truth ``*.expected.json.gz`` (shipped whole or in parts)."""
-    from dredconf.vectors.sets import located, read_whole
+    from dredconf.vectors.setfiles import located, read_whole
 
     return json.loads(gzip.decompress(read_whole(located(path) or path)))["packets"]
 
 
 def pcm(base: Path) -> Path:
     """``base.sw`` or ``base.flac``: a set's PCM in the form it has (e.g. ``pcm(d / "S1.expected")``)."""
-    from dredconf.vectors.sets import pcm_file
+    from dredconf.vectors.setfiles import pcm_file
 
     return pcm_file(base) or base.with_name(base.name + ".sw")

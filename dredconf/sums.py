@@ -1,8 +1,9 @@
-"""A vector set's ``SHA256SUMS``: the file ``sha256sum`` writes (``HASH  NAME`` per line), checked before use.
+"""``SHA256SUMS``: the file ``sha256sum`` writes (``HASH  NAME`` per line), checked before use.
 
-libopus-truth sets (``../shared/vectors/*``) and the shipped sets carry one;
-``check`` and ``vectors verify`` refuse a set whose listed file is missing or
-has another hash, so a vector that was edited or truncated is never judged.
+Vector sets (libopus-truth sets in ``../shared/vectors/*``, the shipped sets) and model directories carry one;
+``check`` and ``vectors verify`` refuse a set whose listed file is missing or has another hash, so a vector that was
+edited or truncated is never judged, and the model loader refuses a model file whose hash is not the one listed.
+One reader for both (``dredconf.reference`` and ``dredconf.vectors`` import it; it imports neither).
 """
 from __future__ import annotations
 
@@ -28,25 +29,31 @@ def sha256_file(path: Path) -> str:
     return h.hexdigest()
 
 
-def read_sums(path: Path) -> dict[str, str]:
-    """Relative file name -> lowercase SHA-256, from a ``SHA256SUMS`` file."""
+def parse_sums(text: str, where: str) -> dict[str, str]:
+    """Relative file name -> lowercase SHA-256, from the text of a ``SHA256SUMS`` file (``where`` names it in
+    errors); blank lines and ``#`` comments are skipped, a name outside the folder is refused."""
     out: dict[str, str] = {}
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as e:
-        raise SumsError(f"{path}: not readable ({e})") from None
     for n, line in enumerate(text.splitlines(), 1):
         if not line.strip() or line.startswith("#"):
             continue
         m = _LINE.match(line)
         if not m:
-            raise SumsError(f"{path}, line {n}: not 'SHA256  NAME'")
+            raise SumsError(f"{where}, line {n}: not 'SHA256  NAME'")
         name = m.group(2).strip()
         rel = PurePosixPath(name)
         if rel.is_absolute() or ".." in rel.parts:
-            raise SumsError(f"{path}, line {n}: {name!r} is not a path inside the set")
+            raise SumsError(f"{where}, line {n}: {name!r} is not a path inside the set")
         out[name] = m.group(1).lower()
     return out
+
+
+def read_sums(path: Path) -> dict[str, str]:
+    """``parse_sums`` of a ``SHA256SUMS`` file."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as e:
+        raise SumsError(f"{path}: not readable ({e})") from None
+    return parse_sums(text, str(path))
 
 
 @dataclass
