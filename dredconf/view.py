@@ -34,29 +34,32 @@ def _dred_summary(d) -> str:
             f"levels {list(d.levels)}")
 
 
-def _summary(r) -> None:
+def _summary_parts(r) -> list[tuple[str, str | None]]:
+    """A packet's summary block as (text, style) pieces: the TOC line, a line per extension, the extension error,
+    the DRED. Every piece is numbers, fixed words or an error message (control characters already escaped)."""
     p = r.packet
-    head = Text(f"packet {r.index}", style="bold")
-    head.append(f"  {len(r.data)} B  ")
+    first = f"packet {r.index}  {len(r.data)} B  "  # the first line is bold
     if p is None:
-        head.append("unparsable: ", style="red")
-        head.append(str(r.errors[0]) if r.errors else "")
-        _console.print(head)
-        return
-    head.append(_toc_line(p))
-    head.append(f"  {p.frame_count} frame{'s' if p.frame_count != 1 else ''}")
+        return [(first, "bold"), ("unparsable: ", "bold red"), (str(r.errors[0]) if r.errors else "", "bold")]
+    first += f"{_toc_line(p)}  {p.frame_count} frame{'s' if p.frame_count != 1 else ''}"
     if p.padding.length:
-        head.append(f"  padding {p.padding.length} B @{p.padding.offset}")
-    _console.print(head)
+        first += f"  padding {p.padding.length} B @{p.padding.offset}"
+    out: list[tuple[str, str | None]] = [(first, "bold")]
     base = p.padding.offset
     for i, e in enumerate(r.extensions.extensions):
         start = base + e.offset
         rep = " (repeated)" if e.repeated else ""
-        _console.print(f"    ext {e.id:3d}  frame {e.frame:2d}  bytes {start}..{start + e.length} ({e.length} B){rep}  {_ext_note(r, i)}")
+        out.append((f"\n    ext {e.id:3d}  frame {e.frame:2d}  bytes {start}..{start + e.length} ({e.length} B){rep}  "
+                    f"{_ext_note(r, i)}", None))
     if r.extensions.error is not None:
-        _console.print(f"    [red]extension error:[/red] {escape(str(r.errors[-1]))}")  # its [rule] is not markup
+        out += [("\n    ", None), ("extension error:", "red"), (f" {r.errors[-1]}", None)]
     if r.payload is not None:
-        _console.print(f"    DRED  {_dred_summary(r.payload)}")
+        out.append((f"\n    DRED  {_dred_summary(r.payload)}", None))
+    return out
+
+
+def _summary(r) -> None:
+    _console.print(Text.assemble(*_summary_parts(r)))
 
 
 def _detail(r) -> None:
@@ -104,10 +107,32 @@ def _detail(r) -> None:
     _console.print(t)
 
 
+SUMMARIES_PER_WRITE = 256  # a stream's summaries go out in blocks: the cost is per write, not per line
+
+
 def render(results, *, detail: bool) -> None:
-    """Print each packet result: one block each, or everything about one packet."""
+    """Print each packet result: one block each, or everything about one packet. Styles only on a terminal:
+    elsewhere the same text is written as it is, without rich's per-piece work."""
+    if detail:
+        for r in results:
+            _detail(r)
+        return
+    styled = _console.is_terminal
+    block: list = []
     for r in results:
-        (_detail if detail else _summary)(r)
+        block.append(_summary_parts(r))
+        if len(block) == SUMMARIES_PER_WRITE:
+            _write_summaries(block, styled)
+            block = []
+    if block:
+        _write_summaries(block, styled)
+
+
+def _write_summaries(block: list, styled: bool) -> None:
+    if styled:
+        _console.print(Text("\n").join(Text.assemble(*parts) for parts in block))
+    else:
+        _console.file.write("\n".join("".join(text for text, _ in parts) for parts in block) + "\n")
 
 
 def render_features(results) -> None:

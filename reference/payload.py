@@ -183,15 +183,17 @@ def _rows(out, n: int, core: Any = None) -> list[DredPayload]:
 class DredBatch:
     """What the C core decoded from n payloads in one call (``dc_dred_decode_many``), kept as its arrays: the
     ``DredPayload`` objects are made when one is asked for (``payload(i)``); the ``dred`` object of a record
-    (``dred_object(i)``) is made from lists numpy makes for the whole batch at once, so a stream's records cost
-    no per-payload object on the way."""
+    (``dred_object(i)``) is made from lists numpy makes for the whole batch at once, when the first is asked for,
+    so a stream's records cost no per-payload object on the way."""
 
     def __init__(self, out, n: int, features: np.ndarray | None, core: Any = None):
         self._out, self._core, self._f, self.n = out, core, ffi if core is None else core.ffi, n
         #: float32 (n, 26*80), payload i's first ``80*latent_count`` values; None without the RDOVAE
         self.features_array = features
-        header, _, self._levels, self._latents, self._state = _lists(*_int32_rows(out, n, self._f))
+        self._rows = _int32_rows(out, n, self._f)
+        header = self._rows[0][:, self._rows[1][1]]
         self._header = header.tolist()
+        self._lists: tuple[list, list, list] | None = None  # levels, latents, state of the batch: made for records
         self._first = (np.cumsum(header[:, _COUNT]) - header[:, _COUNT]).tolist()  # payload i's first latent
         self._given = bytearray(n)  # payload i's lists went to a record: later records make their own
         self._payloads: list[DredPayload] | None = None
@@ -224,8 +226,11 @@ class DredBatch:
         if self._given[i]:  # a record holds the batch's lists already: this one gets its own, from the struct
             _, _, levels, latents, (state,) = _lists(*_int32_rows(self._out + i, 1, self._f))
         else:
+            if self._lists is None:  # the first record: the whole batch's lists at once (a text view needs none)
+                self._lists = _lists(*self._rows)[2:]
+            all_levels, all_latents, all_state = self._lists
             at = self._first[i]
-            levels, state, latents = self._levels[at:at + k], self._state[i], self._latents[at:at + k]
+            levels, state, latents = all_levels[at:at + k], all_state[i], all_latents[at:at + k]
             self._given[i] = 1
         features = self.features(i) if with_features else None
         return dred_object_of_lists(frame_offset, q0, dQ, extra_offset, offset, qmax, levels, state, latents,

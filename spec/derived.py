@@ -1,5 +1,5 @@
 """Fast readers derived from the declarative schemas, made once at import: the schemas stay the only statement
-of each syntax, and the hot paths (``inspect`` reads about 20,000 packets a second) look their answers up
+of each syntax, and the hot paths (``inspect``) look their answers up
 instead of running construct's generic parse for every byte.
 
 - :func:`byte_table`: a piece's parse of every one-byte coding (``ExtensionHeader``, ``Toc``, a length byte

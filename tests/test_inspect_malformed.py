@@ -1,12 +1,14 @@
 """Malformed input gives one-line errors naming packet, byte offset and rule; inspect goes on where it can."""
 from __future__ import annotations
 
+import io
 import json
 import re
 import struct
 
 import pytest
 from click.testing import CliRunner
+from rich.console import Console
 
 from dredconf.cli import main
 from dredconf.spec import read_stream, write_stream
@@ -73,6 +75,28 @@ def test_human_view_survives_everything(tmp_path, model_dir):
     assert r.exit_code == 1 and r.exception is None or isinstance(r.exception, SystemExit)
     assert "packet 3" in r.stdout
     assert len(_errors(r)) == 4
+
+
+def test_human_view_on_a_terminal_is_the_same_text_styled(tmp_path, model_dir, edge_dir, monkeypatch):
+    """The summary view writes plain text where the output is not a terminal and styled text where it is: the same
+    characters either way (extension errors, unparsable packets, DRED lines; more than one block of summaries)."""
+    from dredconf import view
+    from dredconf.reference.decoder import ReferenceDecoder
+
+    data = (edge_dir / "DERR.bit").read_bytes()
+    results = [r for r in ReferenceDecoder(model_dir).decode_records(data) if not isinstance(r, Exception)]
+    results += [ReferenceDecoder(model_dir).decode_packet(bytes([0x4B, 0x40]), index=len(results))]
+    monkeypatch.setattr(view, "SUMMARIES_PER_WRITE", 7)
+    texts = {}
+    for tty in (False, True):
+        out = io.StringIO()
+        monkeypatch.setattr(view, "_console", Console(file=out, force_terminal=tty, highlight=False, soft_wrap=True))
+        view.render(iter(results), detail=False)
+        texts[tty] = out.getvalue()
+    assert "\x1b[" in texts[True] and "\x1b[" not in texts[False]
+    assert re.sub(r"\x1b\[[0-9;]*m", "", texts[True]) == texts[False]
+    assert texts[False].count("extension error:") > 10 and "unparsable: " in texts[False]
+    assert texts[False].count("\npacket ") + 1 == len(results)
 
 
 def test_hex_packet(model_dir):

@@ -1,7 +1,8 @@
 """Speed of `inspect` over the four shared streams (1,241 packets): reading each stream file, framing, extensions,
 locating DRED, the DRED payloads to integers (batched C calls) and the records, as ``ReferenceDecoder.decode_stream``
-gives them (``records``), and as ``dredconf inspect --json`` writes them (``cli_json``: the same, then each record's
-JSON text; in process, the decoder made beforehand, so start-up is left out).
+gives them (``records``), as ``dredconf inspect`` shows them (``cli_text``: the same, then each packet's summary, as
+written when the output is not a terminal) and as ``dredconf inspect --json`` writes them (``cli_json``: each record's
+JSON text); in process, the decoder made beforehand, so start-up is left out.
 
 Run with ``pytest tests/benchmarks/test_bench_inspect.py --benchmark-enable`` (add ``--benchmark-timer
 tests.helpers.timers.cpu_with_children`` for CPU time, as the README's table). The extra info gives packets per
@@ -17,7 +18,7 @@ import time
 
 import pytest
 
-from dredconf import cli
+from dredconf import cli, view
 from dredconf.inputs import read_input
 from dredconf.reference.decoder import ReferenceDecoder
 
@@ -46,23 +47,31 @@ def _records(decoder, paths):
     return lambda: sum(len(decoder.decode_stream(p.read_bytes())["packets"]) for p in paths)
 
 
-def _cli_json(decoder, paths):
-    def run():
-        out = io.StringIO()
-        with contextlib.redirect_stdout(out):
-            for p in paths:
-                data, raw = read_input(str(p), None)
-                results, _ = cli._selected(decoder, data, raw, None)
-                cli._echo_json(r.to_json(with_features=False) for r in results)
-        return out.getvalue().count('{"index":')
-    return run
+def _cli(show, count):
+    """What ``dredconf inspect`` does with each stream after start-up: read it, decode it, ``show`` the results (as
+    text or JSON) to a buffer; ``count`` says how many packets the output shows."""
+    def make(decoder, paths):
+        def run():
+            out = io.StringIO()
+            with contextlib.redirect_stdout(out):
+                for p in paths:
+                    data, raw = read_input(str(p), None)
+                    show(cli._selected(decoder, data, raw, None)[0])
+            return count(out.getvalue())
+        return run
+    return make
 
 
-@pytest.mark.parametrize("path", ["records", "cli_json"])
+_cli_text = _cli(lambda results: view.render(results, detail=False), lambda text: text.count("\npacket ") + 1)
+_cli_json = _cli(lambda results: cli._echo_json(r.to_json(with_features=False) for r in results),
+                 lambda text: text.count('{"index":'))
+
+
+@pytest.mark.parametrize("path", ["records", "cli_text", "cli_json"])
 def test_bench_inspect_shared_streams(benchmark, vectors_dir, model_dir, path):
     decoder = ReferenceDecoder(model_dir)
     paths = _paths(vectors_dir)
-    work = {"records": _records, "cli_json": _cli_json}[path](decoder, paths)
+    work = {"records": _records, "cli_text": _cli_text, "cli_json": _cli_json}[path](decoder, paths)
 
     packets = benchmark.pedantic(work, rounds=15, iterations=1, warmup_rounds=1)
     assert packets == PACKETS
