@@ -1,6 +1,7 @@
 """The ``dredconf`` command line: inspect, decode, compare, model (check and vectors plug in below)."""
 from __future__ import annotations
 
+import importlib
 import itertools
 import json
 import sys
@@ -66,7 +67,23 @@ def _echo_json(records) -> None:
     click.echo("]}")
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+class _Commands(click.Group):
+    """The command line: the commands below, and those of the other packages, imported only when named (so that
+    ``inspect`` does not pay for ``check``'s imports at every start)."""
+
+    ELSEWHERE = {"check": "dredconf.conformance.cli", "vectors": "dredconf.vectors.cli", "synth": "dredconf.synth",
+                 "spec": "dredconf.authoring.cli"}  # command name -> the module defining it under that name
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted([*super().list_commands(ctx), *self.ELSEWHERE])
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.ELSEWHERE:
+            return getattr(importlib.import_module(self.ELSEWHERE[name]), name)
+        return super().get_command(ctx, name)
+
+
+@click.group(cls=_Commands, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="opus-dred-conformance")
 def main() -> None:
     """Conformance and reference bitstream suite for Opus DRED (libopus 1.6.1, DRED version 12)."""
@@ -316,20 +333,3 @@ def model_fetch(url, cache_dir, sha256, if_missing):
     except DredconfError as e:
         raise click.ClickException(str(e)) from None
     click.echo(str(path))
-
-
-from dredconf.conformance.cli import check  # noqa: E402
-
-main.add_command(check)
-
-from dredconf.vectors.cli import vectors  # noqa: E402
-
-main.add_command(vectors)
-
-from dredconf.synth import synth  # noqa: E402
-
-main.add_command(synth)
-
-from dredconf.authoring.cli import spec  # noqa: E402
-
-main.add_command(spec)
