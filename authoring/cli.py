@@ -6,8 +6,8 @@ from pathlib import Path
 import click
 
 from dredconf.errors import DredconfError, StreamError
+from dredconf.inputs import MODEL_HELP
 
-MODEL_HELP = "Model directory or opus_data-*.tar.gz (else $DREDCONF_MODEL, the user cache, ../shared/model/opus-1.6.1)."
 DOC_FORMATS = click.Choice(["text", "markdown"])
 
 

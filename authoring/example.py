@@ -3,7 +3,7 @@ padding length, every padding element with its header byte drawn as bits, the DR
 range-coded field with the coder's state after it, the initial state, the first latent and the stop rule.
 
 The framing comes from ``spec`` (the schemas' parse), the range-coder steps from the C core's decoder
-(``reference.payload.RangeDecoder``) driven by ``spec.dred.DRED_HEADER``; before anything is printed, every
+(``reference.rangecoder.RangeDecoder``) driven by ``spec.dred.DRED_HEADER``; before anything is printed, every
 decoded value is checked against the reference decoder's record of the packet."""
 from __future__ import annotations
 

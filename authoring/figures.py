@@ -10,9 +10,7 @@ from typing import NamedTuple
 import construct as cs
 
 from dredconf.spec.dred import DRAFT as DRED_DRAFT, DRED_EXPERIMENTAL_PREFIX, DRED_EXTENSION_ID
-from dredconf.spec.elements import (
-    DRAFT as EXTENSION_DRAFT, ExtensionHeader, FrameIncrement, LongLength, REPEAT_ID, SEPARATOR_ID,
-)
+from dredconf.spec.elements import ExtensionHeader, FrameIncrement, LongLength, REPEAT_ID, SEPARATOR_ID
 from dredconf.spec.packet import FrameCountByte, PaddingLength, Toc
 
 from .formats import WIDTH
@@ -105,10 +103,6 @@ def diagram(cells: list[Cell], *, odd_left: bool = False) -> list[str]:
     return lines
 
 
-def _ext_style(schema_source: str) -> bool:
-    return schema_source.startswith(EXTENSION_DRAFT)
-
-
 def length_rule(schema: cs.Construct) -> tuple[int, int]:
     """(byte value that continues, what it adds), read by running the length schema."""
     cont = next(b for b in range(256) if _needs_more(schema, bytes([b])))
@@ -149,7 +143,7 @@ def figures() -> list[Figure]:
     ext_src = field_docs(bit_fields(ExtensionHeader)[0])[0]
     pad_cells, pad_rule = _length_cells(PaddingLength)
     long_cells, long_rule = _length_cells(LongLength)
-    ext = _ext_style(ext_src)
+    ext = True  # the extension draft's figures centre an odd-width label one column left, RFC 6716's do not
     d, version = DRED_EXPERIMENTAL_PREFIX[0], DRED_EXPERIMENTAL_PREFIX[1]
     inc = Cell("increment", FrameIncrement.sizeof() * 8)
     return [

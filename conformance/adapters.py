@@ -39,6 +39,7 @@ import shlex
 import subprocess
 import sys
 from dataclasses import dataclass, field
+from typing import ClassVar
 from pathlib import Path
 
 from dredconf.conformance.output_schema import MalformedOutput, feature_rows, packet_feature_records, parse_output
@@ -105,14 +106,18 @@ class Adapter:
     def preflight(self) -> None:
         """Raise :class:`AdapterError` if the decoder cannot run at all (checked once, before any vector)."""
 
+    #: Why the decoder cannot take a kind of vector it lacks, where there is more to say than that it lacks it.
+    why_not: ClassVar[dict[str, str]] = {}
+
+    def cannot_decode(self, kinds: set[str]) -> list[str]:
+        """The kinds among ``kinds`` the decoder cannot take."""
+        return sorted(kinds - set(self.kinds))
+
     def check_kinds(self, kinds: set[str]) -> None:
         """Raise :class:`AdapterError` if the decoder cannot take vectors of these kinds."""
-        cannot = sorted(kinds - set(self.kinds))
+        cannot = self.cannot_decode(kinds)
         if cannot:
-            why = ""
-            if INTEGRATION in cannot and self.kind == "reference":
-                why = ("; the reference has no Opus decoder: integration vectors need a whole decoder, e.g. "
-                       "cmd:opus_demo -d 16000 1 -lossfile {loss} {input} {output}")
+            why = "".join(f"; {self.why_not[k]}" for k in cannot if k in self.why_not)
             raise AdapterError(f"--decoder {self.describe()!r} cannot decode {', '.join(cannot)} vectors (it takes "
                                f"{', '.join(self.kinds)}){why}")
 
@@ -296,6 +301,8 @@ class ReferenceAdapter(Adapter):
     arith: str | None = None
     kind = "reference"
     kinds = (PACKETS, STANDALONE, VOCODER)
+    why_not = {INTEGRATION: "the reference has no Opus decoder: integration vectors need a whole decoder, e.g. "
+                            "cmd:opus_demo -d 16000 1 -lossfile {loss} {input} {output}"}
     _resolved: Path | None = None
 
     def describe(self) -> str:

@@ -8,12 +8,13 @@ every failure is listed in ``--expect-fail``), 1 otherwise.
 """
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 
 import click
 from rich.console import Console
+
+from dredconf.inputs import POSITIVE, writable_path
 
 from dredconf.conformance.adapters import AdapterError, parse_decoder
 from dredconf.conformance.expect_fail import ExpectFailError, read_expect_fail
@@ -38,21 +39,6 @@ DECODER_HELP = (
     "the stream, {output} the JSON to write), 'libopus-features:TEMPLATE' (raw float32 feature rows to {output}), "
     "'python:MODULE:CALLABLE', or 'mutant:NAME'. See docs/DECODER-CONTRACT.md."
 )
-POSITIVE = click.FloatRange(min=0, min_open=True)
-
-
-def writable_path(path: str | None, option: str) -> None:
-    """A report path that can be written (``-`` is standard output), checked before the run, not after it."""
-    if path is None or path == "-":
-        return
-    p = Path(path)
-    parent = p.parent if str(p.parent) else Path(".")
-    if p.is_dir():
-        raise click.BadParameter(f"{path}: is a directory", param_hint=option)
-    if not parent.is_dir():
-        raise click.BadParameter(f"{path}: the directory {parent} does not exist", param_hint=option)
-    if not os.access(parent, os.W_OK) or (p.exists() and not os.access(p, os.W_OK)):
-        raise click.BadParameter(f"{path}: not writable", param_hint=option)
 
 
 @click.command()
@@ -191,10 +177,14 @@ def _installed_runs(adapter, chosen: Profile | None, options_for) -> tuple[list,
     runs, skipped = [], []
     for s in sets:
         vset = load_installed(s, validate=False)
+        kinds = {v.kind for v in vset.vectors}
+        if cannot := adapter.cannot_decode(kinds):
+            skipped.append(f"{s.name} ({adapter.describe()!r} cannot decode {', '.join(cannot)} vectors)")
+            continue
         try:
-            adapter.check_kinds({v.kind for v in vset.vectors})
+            adapter.check_kinds(kinds)  # what else the decoder needs for these kinds (a template's placeholders)
         except AdapterError as e:
-            skipped.append(f"{s.name} ({str(e).split(' (it takes')[0].removeprefix('--decoder ')})")
+            skipped.append(f"{s.name} ({e})")
             continue
         if not any(covers.covers(v.layers) for v in vset.vectors):
             skipped.append(f"{s.name} (profile {covers} has no layer of its {s.kind} vectors)")

@@ -12,7 +12,7 @@ How they are built:
   every other field right);
 * re-decoding with a bent copy of the payload syntax where the bug
   desynchronises the range decoder: :func:`read_payload` reads a DRED payload
-  with the C core's range decoder (``reference.payload.RangeDecoder``) in the
+  with the C core's range decoder (``reference.rangecoder.RangeDecoder``) in the
   order of SPEC-NOTES §3, with the quantizer schedule and the Laplace-p0
   escape as parameters; unbent, it equals the C core (a test checks this);
 * re-locating the DRED payload with ``spec`` (first vs last DRED extension).

@@ -30,12 +30,6 @@ from typing import Any, Callable
 _reference = None
 
 
-def reference(packet: bytes, index: int) -> dict:
-    """The built-in DUT: the reference decoder with features (model from ``$DREDCONF_MODEL`` or the default rules,
-    arithmetic from ``$DREDCONF_ARITH``: exact by default, or softfloat)."""
-    return _reference_decoder().decode_packet(packet, index).to_json(with_features=True)
-
-
 def _reference_decoder():
     global _reference
     if _reference is None:

@@ -86,6 +86,11 @@ def _with_reference_features(expected: list[dict], reference: list[dict]) -> lis
     return out
 
 
+def _lacks_features(found: list[dict]) -> bool:
+    """Expected records with DRED whose features the set does not give (the reference computes them)."""
+    return any(isinstance(r["dred"], dict) and "features" not in r["dred"] for r in found)
+
+
 def expectations(vector: Vector, model: str | None) -> tuple[list[dict], str]:
     """The expected records of a vector and where they come from (standalone: one record per standalone record)."""
     found = validate_vector(vector)
@@ -94,7 +99,7 @@ def expectations(vector: Vector, model: str | None) -> tuple[list[dict], str]:
         return standalone_records(np.frombuffer(found, dtype="<f4").reshape(-1, NUM_FEATURES), counts), vector.source
     if found is None:
         return reference_records(vector, model), FROM_REFERENCE
-    if any(isinstance(r["dred"], dict) and "features" not in r["dred"] for r in found):
+    if _lacks_features(found):
         return _with_reference_features(found, reference_records(vector, model)), \
             f"{vector.source}; features: {FROM_REFERENCE}"
     return found, vector.source
@@ -223,7 +228,7 @@ def _needs_reference(v: Vector) -> bool:
     if v.kind != PACKETS:
         return False
     found = validate_vector(v)
-    return found is None or any(isinstance(r["dred"], dict) and "features" not in r["dred"] for r in found)
+    return found is None or _lacks_features(found)
 
 
 def plan(adapter: Adapter, vset: VectorSet, options: CheckOptions) -> list[Vector]:

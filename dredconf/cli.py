@@ -10,9 +10,8 @@ from pathlib import Path
 import click
 
 from dredconf.errors import DredconfError, StreamError
-from dredconf.inputs import read_input
+from dredconf.inputs import MODEL_HELP, POSITIVE, BadInput, read_input, writable_path
 
-MODEL_HELP = "Model directory or opus_data-*.tar.gz (else $DREDCONF_MODEL, the user cache, ../shared/model/opus-1.6.1)."
 
 
 def _decoder(model: str | None, features: bool, arith: str | None = None):
@@ -100,10 +99,12 @@ def main() -> None:
 @click.option("--model", help=MODEL_HELP)
 def inspect(file, hex_packet, packet, as_json, loss_file, model):
     """Show an Opus stream (libopus test-tool format, or Ogg Opus) or one packet field by field."""
+    if loss_file is not None and (hex_packet is not None or packet is not None):
+        raise click.UsageError("--loss reads a whole stream file: not with --hex or --packet")
     data, raw = read_input(file, hex_packet)
     decoder = _decoder(model, features=False)
     if loss_file is not None:
-        _loss_view(decoder, data, Path(loss_file), as_json)
+        return _loss_view(decoder, data, Path(loss_file), as_json)  # exits with the view's status
     results, status = _selected(decoder, data, raw, packet)
     if as_json:
         _echo_json(r.to_json(with_features=False) for r in results)
@@ -161,7 +162,6 @@ def _burst_json(b) -> dict:
 def decode(file, hex_packet, packet, as_json, output, model, arith):
     """Decode DRED features (libopus's RDOVAE, bit for bit) for every packet that carries DRED: a summary per
     packet, --json for the records with features, -o for the raw float32 rows."""
-    from dredconf.conformance.cli import writable_path
 
     writable_path(output, "-o/--output")
     data, raw = read_input(file, hex_packet)
@@ -190,13 +190,6 @@ def decode(file, hex_packet, packet, as_json, output, model, arith):
     sys.exit(1 if status["broken"] else 0)
 
 
-class BadInput(click.ClickException):
-    """Input the command cannot compare (exit status 2, like a usage error): the message says why."""
-
-    exit_code = 2
-
-
-POSITIVE = click.FloatRange(min=0, min_open=True)
 
 
 @main.command()

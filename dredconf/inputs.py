@@ -1,14 +1,40 @@
 """What the commands read: a stream file (libopus test-tool format, or Ogg Opus turned into it), standard input,
 or one packet in hex; each problem a click error that says what is wrong. Shared by inspect, decode, synth and
-``dredconf spec example``."""
+``dredconf spec example``; with the options and checks every command group shares (``--model``'s help, an output
+path checked before the work, positive thresholds, ``BadInput``)."""
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
 import click
 
 from dredconf.errors import StreamError
+
+MODEL_HELP = "Model directory or opus_data-*.tar.gz (else $DREDCONF_MODEL, the user cache, ../shared/model/opus-1.6.1)."
+POSITIVE = click.FloatRange(min=0, min_open=True)
+
+
+class BadInput(click.ClickException):
+    """An input or output the command cannot use (exit status 2, like a usage error): the message says why."""
+
+    exit_code = 2
+
+
+def writable_path(path: str | None, option: str) -> None:
+    """A report path that can be written (``-`` is standard output), checked before the run, not after it."""
+    if path is None or path == "-":
+        return
+    p = Path(path)
+    parent = p.parent if str(p.parent) else Path(".")
+    if p.is_dir():
+        raise click.BadParameter(f"{path}: is a directory", param_hint=option)
+    if not parent.is_dir():
+        raise click.BadParameter(f"{path}: the directory {parent} does not exist", param_hint=option)
+    if not os.access(parent, os.W_OK) or (p.exists() and not os.access(p, os.W_OK)):
+        raise click.BadParameter(f"{path}: not writable", param_hint=option)
+
 
 
 def parse_hex(text: str) -> bytes:

@@ -11,6 +11,7 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
+from typing import Mapping
 
 SUMS_NAME = "SHA256SUMS"
 _LINE = re.compile(r"^([0-9a-fA-F]{64}) [ *](.+)$")
@@ -45,6 +46,11 @@ def parse_sums(text: str, where: str) -> dict[str, str]:
             raise SumsError(f"{where}, line {n}: {name!r} is not a path inside the set")
         out[name] = m.group(1).lower()
     return out
+
+
+def format_sums(hashes: Mapping[str, str]) -> str:
+    """The text of a ``SHA256SUMS`` file listing ``name -> SHA-256`` in the given order (as ``sha256sum`` writes it)."""
+    return "".join(f"{h}  {name}\n" for name, h in hashes.items())
 
 
 def read_sums(path: Path) -> dict[str, str]:

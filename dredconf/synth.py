@@ -17,16 +17,12 @@ import click
 import numpy as np
 
 from dredconf.errors import DredconfError, StreamError
+from dredconf.inputs import MODEL_HELP, BadInput, writable_path
 
 RAW = (".sw", ".raw", ".pcm")
 SOUNDFILE = {".wav": "WAV", ".flac": "FLAC"}
 FRAME_BYTES = 80  # 20 float32
 
-
-class BadInput(click.ClickException):
-    """An input or output the command cannot use (exit status 2, like a usage error)."""
-
-    exit_code = 2
 
 
 def encode(pcm: np.ndarray, suffix: str) -> bytes:
@@ -78,14 +74,14 @@ def read_features(path: str) -> np.ndarray:
     return np.frombuffer(data, dtype="<f4").reshape(-1, 20)
 
 
-def dred_features(path: str, packet: int | None, model) -> list[tuple[int, np.ndarray]]:
+def dred_features(path: str, packet: int | None, model, arith: str = "exact") -> list[tuple[int, np.ndarray]]:
     """(packet index, its DRED's features oldest first) for packet ``packet``, or for every packet with DRED."""
     from dredconf.inputs import read_input
     from dredconf.reference.decoder import ReferenceDecoder
     from dredconf.reference.rdovae import RdovaeDecoder
 
     data, _ = read_input(path, None)
-    rdovae = RdovaeDecoder(model)
+    rdovae = RdovaeDecoder(model, arith=arith)
     found, seen = [], 0
     for r in ReferenceDecoder(model).decode_records(data):   # integers only: features for the chosen packets
         if isinstance(r, StreamError):
@@ -125,8 +121,7 @@ def _written(path: Path, data: bytes, samples: int, packet: int | None) -> dict:
 @click.option("--format", "fmt", type=click.Choice(["wav", "flac", "sw"]), default="wav", show_default=True,
               help="With --all: the files' format (packet-N.wav ...).")
 @click.option("--json", "as_json", is_flag=True, help="Print what was written: path, samples, seconds, sha256.")
-@click.option("--model", help="Model directory or opus_data-*.tar.gz (else $DREDCONF_MODEL, the user cache, "
-                              "../shared/model/opus-1.6.1).")
+@click.option("--model", help=MODEL_HELP)
 @click.option("--arith", type=click.Choice(["exact", "softfloat"]), default="exact", show_default=True,
               help="Both give libopus's samples bit for bit; softfloat: integer arithmetic only.")
 def synth(input, output, packet, every, fmt, as_json, model, arith):
@@ -136,7 +131,6 @@ def synth(input, output, packet, every, fmt, as_json, model, arith):
     --packet N or --all, INPUT is an Opus stream (libopus test-tool format or Ogg Opus) and the reference
     decodes each packet's DRED to features first: what that packet's redundancy sounds like.
     """
-    from dredconf.conformance.cli import writable_path
     from dredconf.reference.fargan import FarganSynthesizer
     from dredconf.reference.model import load_model
 
@@ -153,7 +147,7 @@ def synth(input, output, packet, every, fmt, as_json, model, arith):
     try:
         m = load_model(model, parts=("stats", "decoder", "fargan") if stream else ("fargan",))
         vocoder = FarganSynthesizer(m, arith=arith)
-        jobs = dred_features(input, packet, m) if stream else [(None, read_features(input))]
+        jobs = dred_features(input, packet, m, arith) if stream else [(None, read_features(input))]
     except DredconfError as e:
         raise click.ClickException(str(e)) from None
     written = []

@@ -46,7 +46,7 @@ from typing import Iterable, Iterator
 import numpy as np
 
 from dredconf.errors import ModelError
-from dredconf.sums import SumsError, parse_sums, sha256_file
+from dredconf.sums import SUMS_NAME, SumsError, format_sums, parse_sums, sha256_file
 from dredconf.reference._core import ffi, lib
 
 from .carray import CParseError, parse_arrays, parse_defines, parse_init, parse_weight_table
@@ -62,7 +62,6 @@ STATS_H = "dred_rdovae_stats_data.h"
 DEC_C = "dred_rdovae_dec_data.c"
 DEC_H = "dred_rdovae_dec_data.h"
 FARGAN_C = "fargan_data.c"
-SUMS = "SHA256SUMS"
 MODEL_FILES = (CONSTANTS_H, STATS_C, STATS_H, DEC_C, DEC_H, FARGAN_C)  # what fetch_model extracts
 PARTS = ("stats", "decoder", "fargan")
 DEFAULT_PARTS = ("stats", "decoder")  # the vocoder's weights (3 MB of text) only when asked for
@@ -217,7 +216,7 @@ def _read_files(where: Path, names: list[str]) -> tuple[str, dict[str, bytes], b
 def _parse_sums(where: Path, data: bytes | None) -> dict[str, str]:
     """A model's ``SHA256SUMS`` (the one reader, ``dredconf.sums``), by file name; its errors as ``model-parse``."""
     try:
-        sums = parse_sums((data or b"").decode("utf-8", "replace"), f"{where}: {SUMS}")
+        sums = parse_sums((data or b"").decode("utf-8", "replace"), f"{where}: {SUMS_NAME}")
     except SumsError as e:
         raise ModelError(str(e), rule="model-parse") from None
     return {PurePosixPath(name).name: h for name, h in sums.items()}
@@ -249,8 +248,8 @@ def load_model(path: str | Path | None = None, *, parts: Iterable[str] = DEFAULT
     where = resolve_model_dir(None if path is None else str(path))
     names = [CONSTANTS_H, STATS_C, DEC_C] + ([DEC_H] if "decoder" in parts else []) + (
         [FARGAN_C] if "fargan" in parts else [])
-    kind, blobs, tarball_ok = _read_files(where, names + [SUMS])
-    sums = _parse_sums(where, blobs.pop(SUMS, None))
+    kind, blobs, tarball_ok = _read_files(where, names + [SUMS_NAME])
+    sums = _parse_sums(where, blobs.pop(SUMS_NAME, None))
     files: dict[str, str] = {}
     verified: dict[str, bool] = {}
     for name in names:
@@ -259,7 +258,7 @@ def load_model(path: str | Path | None = None, *, parts: Iterable[str] = DEFAULT
             raise ModelError(f"{where}: {inside}: file missing", rule="model-file-missing")
         files[name] = hashlib.sha256(blobs[name]).hexdigest()
         if name in sums and sums[name] != files[name]:
-            raise ModelError(f"{where}: {name}: SHA-256 is {files[name]}, {SUMS} says {sums[name]}",
+            raise ModelError(f"{where}: {name}: SHA-256 is {files[name]}, {SUMS_NAME} says {sums[name]}",
                              rule="model-hash-mismatch")
         verified[name] = tarball_ok or name in sums
     model_id = hashlib.sha256(f"{files[DEC_C]}  {DEC_C}\n{files[STATS_C]}  {STATS_C}\n".encode()).hexdigest()
@@ -432,7 +431,7 @@ def _extract(tarball: Path, cache: Path) -> None:
     missing = [n for n in MODEL_FILES if n not in sums]
     if missing:
         raise ModelError(f"{tarball}: dnn/{missing[0]}: file missing", rule="model-file-missing")
-    _write_atomic(cache / SUMS, "".join(f"{sums[n]}  {n}\n" for n in MODEL_FILES).encode())
+    _write_atomic(cache / SUMS_NAME, format_sums({n: sums[n] for n in MODEL_FILES}).encode())
 
 
 def _write_atomic(dest: Path, data: bytes) -> None:

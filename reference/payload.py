@@ -157,10 +157,9 @@ def _int32_rows(out, n: int, f) -> tuple[np.ndarray, tuple]:
     return np.frombuffer(f.buffer(out), dtype=np.int32).reshape(-1, layout[0])[:n], layout
 
 
-def _rows(out, n: int, core: Any = None) -> list[DredPayload]:
-    """The Python records of n filled ``dc_dred_payload`` structs (``_lists``, and the positions of the fields
-    each codes)."""
-    rows, layout = _int32_rows(out, n, ffi if core is None else core.ffi)
+def _payloads_of(rows: np.ndarray, layout: tuple) -> list[DredPayload]:
+    """The Python records of filled ``dc_dred_payload`` structs as int32 rows (``_int32_rows``): ``_lists``, and
+    the positions of the fields each codes."""
     header, coded, levels, latents, state = _lists(rows, layout)
     start_at, end_at = layout[5:]
     starts = rows[:, start_at:start_at + len(FIELD_NAMES)]
@@ -187,11 +186,11 @@ class DredBatch:
     so a stream's records cost no per-payload object on the way."""
 
     def __init__(self, out, n: int, features: np.ndarray | None, core: Any = None):
-        self._out, self._core, self._f, self.n = out, core, ffi if core is None else core.ffi, n
+        self._out, self._f, self.n = out, ffi if core is None else core.ffi, n
         #: float32 (n, 26*80), payload i's first ``80*latent_count`` values; None without the RDOVAE
         self.features_array = features
-        self._rows = _int32_rows(out, n, self._f)
-        header = self._rows[0][:, self._rows[1][1]]
+        self._table = _int32_rows(out, n, self._f)  # (int32 rows, layout)
+        header = self._table[0][:, self._table[1][1]]
         self._header = header.tolist()
         self._lists: tuple[list, list, list] | None = None  # levels, latents, state of the batch: made for records
         self._first = (np.cumsum(header[:, _COUNT]) - header[:, _COUNT]).tolist()  # payload i's first latent
@@ -212,7 +211,7 @@ class DredBatch:
 
     def payloads(self) -> list[DredPayload]:
         """Every payload's integers, in order."""
-        return _rows(self._out, self.n, self._core)
+        return _payloads_of(*self._table)
 
     def features(self, i: int) -> np.ndarray | None:
         """Payload i's features, float32 (4*latent_count, 20), newest first (a view of ``features_array``)."""
@@ -227,7 +226,7 @@ class DredBatch:
             _, _, levels, latents, (state,) = _lists(*_int32_rows(self._out + i, 1, self._f))
         else:
             if self._lists is None:  # the first record: the whole batch's lists at once (a text view needs none)
-                self._lists = _lists(*self._rows)[2:]
+                self._lists = _lists(*self._table)[2:]
             all_levels, all_latents, all_state = self._lists
             at = self._first[i]
             levels, state, latents = all_levels[at:at + k], all_state[i], all_latents[at:at + k]
@@ -239,7 +238,7 @@ class DredBatch:
 
 def _from_c(out) -> DredPayload:
     """The Python record of one filled ``dc_dred_payload``."""
-    return _rows(out, 1)[0]
+    return _payloads_of(*_int32_rows(out, 1, ffi))[0]
 
 
 def _get(p: Any, name: str, default: Any = None) -> Any:
@@ -350,18 +349,10 @@ def decode_dred_arrays(payloads: Iterable[tuple[bytes, int]], stats: Any, max_la
     return DredBatch(out, n, feats if rdovae is not None else None, core)
 
 
-def decode_dred_batch(payloads: Iterable[tuple[bytes, int]], stats: Any, max_latents: int = MAX_LATENTS, *,
-                      rdovae: Any = None, arith: int = 0, core: Any = None) -> tuple[list[DredPayload], np.ndarray | None]:
-    """``decode_dred_arrays`` as a list of ``DredPayload`` and the features, float32 (n, 26*80), payload i's first
-    ``80*latent_count`` values (None without ``rdovae``)."""
-    batch = decode_dred_arrays(payloads, stats, max_latents, rdovae=rdovae, arith=arith, core=core)
-    return batch.payloads(), batch.features_array
-
-
 def decode_dred_payloads(payloads: Iterable[tuple[bytes, int]], stats: Any,
                          max_latents: int = MAX_LATENTS) -> list[DredPayload]:
     """``decode_dred_payload`` for many (bytes, frame_offset) pairs, in one C call."""
-    return decode_dred_batch(payloads, stats, max_latents)[0]
+    return decode_dred_arrays(payloads, stats, max_latents).payloads()
 
 
 def encode_dred_payload(p: Any, stats: Any) -> bytes:

@@ -11,6 +11,7 @@ from typing import NamedTuple, Union
 
 import construct as cs
 
+from .derived import byte_table
 from .packet import Span
 
 DRAFT = "draft-ietf-mlcodec-opus-extension-05"
@@ -58,7 +59,7 @@ class _Header(NamedTuple):
 
 
 # The schema's parse of every byte value, made once, as plain tuples (a Container's attributes are slow to read).
-HEADER_OF_BYTE = tuple(_Header(h.id, h.L) for h in (ExtensionHeader.parse(bytes([b])) for b in range(256)))
+HEADER_OF_BYTE = tuple(_Header(h.id, h.L) for h in byte_table(ExtensionHeader))
 
 
 class Extension(NamedTuple):

@@ -32,4 +32,4 @@ def test_examples_are_the_corpus_vectors(tmp_path, corpus, model_dir):
 def test_examples_into_a_file_is_one_line(tmp_path):
     (tmp_path / "f").write_text("x")
     r = CliRunner().invoke(main, ["spec", "examples", str(tmp_path / "f")])
-    assert r.exit_code != 0 and "Traceback" not in r.output
+    assert r.exit_code == 2 and isinstance(r.exception, SystemExit) and "is a file" in r.output

@@ -131,6 +131,14 @@ def test_inspect_loss_on_s2_against_hand_worked_bursts(integration):
     assert "lost 3460 ms, of which DRED covers 3430 ms (99 %)" in text.output
 
 
+def test_inspect_loss_takes_a_whole_stream_only(integration):
+    """--loss pairs a loss pattern with a stream file: with --hex (one packet) or --packet it is a usage error."""
+    loss = str(integration / "S2.loss")
+    for args in (["--hex", "fc00"], [str(integration / "S2.bit"), "--packet", "3"]):
+        r = CliRunner().invoke(main, ["inspect", *args, "--loss", loss])
+        assert r.exit_code == 2 and "--loss reads a whole stream file" in r.output, r.output
+
+
 def test_loss_bursts_and_reach_rules():
     assert bursts([0, 1, 1, 0, 1, 0]) == [(1, 2), (4, 1)]
     (b,) = dred_reach([20.0] * 6, [0, 1, 1, 1, 0, 0], [None, None, None, None, (4, 2), None])

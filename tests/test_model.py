@@ -29,7 +29,7 @@ def needs_shared(f):
     return pytest.mark.shared(pytest.mark.usefixtures("model_dir")(f))
 
 
-FILES = (*M.MODEL_FILES, M.SUMS)
+FILES = (*M.MODEL_FILES, M.SUMS_NAME)
 
 
 @pytest.fixture(autouse=True)
@@ -60,7 +60,7 @@ def edit(d: Path, name: str, fn, *, update_sums: bool = True) -> None:
     p.write_text(fn(p.read_text()))
     if update_sums:
         h = hashlib.sha256(p.read_bytes()).hexdigest()
-        sums = d / M.SUMS
+        sums = d / M.SUMS_NAME
         sums.write_text(re.sub(rf"^[0-9a-f]{{64}}  {re.escape(name)}$", f"{h}  {name}", sums.read_text(), flags=re.M))
 
 
@@ -198,15 +198,15 @@ def test_hash_mismatch(copy):
 
 @needs_shared
 def test_without_sums_loads_unverified(copy):
-    (copy / M.SUMS).unlink()
+    (copy / M.SUMS_NAME).unlink()
     m = M.load_model(copy)
     assert not any(m.verified.values()) and m.model_id == M.load_model(SHARED, parts=()).model_id
 
 
 @needs_shared
 def test_malformed_sums(copy):
-    (copy / M.SUMS).write_text("not a checksum line\n")
-    expect_error("model-parse", M.SUMS, path=copy)
+    (copy / M.SUMS_NAME).write_text("not a checksum line\n")
+    expect_error("model-parse", M.SUMS_NAME, path=copy)
 
 
 @needs_shared
@@ -410,7 +410,7 @@ def test_fetch_from_file_url(tmp_path):
     digest = tb.name[len("opus_data-"):-len(".tar.gz")]
     cache = tmp_path / "cache" / "opus-1.6.1"
     assert M.fetch_model(tb.as_uri(), cache, sha256=digest) == cache
-    assert sorted(p.name for p in cache.iterdir()) == sorted([*M.MODEL_FILES, M.SUMS, tb.name])
+    assert sorted(p.name for p in cache.iterdir()) == sorted([*M.MODEL_FILES, M.SUMS_NAME, tb.name])
     assert not (tmp_path / "cache" / "escape.c").exists() and not (tmp_path / "escape.c").exists()
     assert (cache / M.STATS_H).read_bytes() == (SHARED / M.STATS_H).read_bytes()  # the symlink was skipped
     m = M.load_model(cache)

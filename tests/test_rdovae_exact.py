@@ -31,14 +31,10 @@ from dredconf.reference.decoder import ReferenceDecoder
 from dredconf.spec.standalone import read_standalone
 from dredconf.vectors.standalone import decode_record
 from tests.helpers.arith import ARITH_CASES, in_arith
+from tests.helpers.libopus_vec import bits
 from tests.helpers.shared import EDGE_STREAMS, STREAMS
 
 pytestmark = pytest.mark.shared
-F32 = np.float32
-
-
-def bits(x) -> np.ndarray:
-    return np.ascontiguousarray(np.asarray(x, dtype=F32)).view(np.uint32)
 
 
 def expected_bits(d: dict) -> np.ndarray:

@@ -10,7 +10,7 @@ import pytest
 
 from dredconf.errors import StreamError
 from dredconf.reference.decoder import PacketResult, ReferenceDecoder
-from dredconf.reference.payload import CStats, decode_dred_arrays, decode_dred_payload, decode_dred_payloads
+from dredconf.reference.payload import CStats, decode_dred_arrays, decode_dred_payload
 from dredconf.spec import read_stream, write_stream
 from tests.helpers.shared import STREAMS
 
@@ -49,7 +49,7 @@ def test_batch_payloads_are_the_one_payload_decodes(decoder, ground_truth, strea
     items = [(r.location.payload, r.location.frame_offset) for r in results if r.location is not None]
     batch = decode_dred_arrays(items, decoder.model.stats)
     alone = [decode_dred_payload(p, f, decoder.model.stats) for p, f in items]
-    assert len(batch) == len(items) and batch.payloads() == alone == decode_dred_payloads(items, decoder.model.stats)
+    assert len(batch) == len(items) and batch.payloads() == alone
     assert [batch.payload(i) for i in range(len(batch))] == alone
     assert batch.features(0) is None and batch.features_array is None
     with pytest.raises(IndexError):
@@ -114,7 +114,7 @@ def test_the_c_stats_are_made_once_per_model(decoder, ground_truth):
     assert decoder._stats.cdata() is made  # kept, not made again
     items = [(b"\x01\x02\x03", 0), (b"\xff" * 40, 8)]
     assert decode_dred_arrays(items, CStats(decoder.model.stats)).payloads() == \
-        decode_dred_payloads(items, decoder.model.stats)
+        [decode_dred_payload(p, f, decoder.model.stats) for p, f in items]
 
 
 def test_replaced_or_broken_stats_are_read_again(model_dir, ground_truth):

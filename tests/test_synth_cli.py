@@ -53,6 +53,22 @@ def test_softfloat_and_the_human_line(alsa, tmp_path):
     assert (tmp_path / "a.sw").read_bytes() == expected
 
 
+def test_arith_reaches_the_features_too(vectors_dir, model, monkeypatch):
+    """synth --arith softfloat decodes the packet's DRED with the soft-float RDOVAE as well, not only FARGAN."""
+    from dredconf import synth as S
+    from dredconf.reference import rdovae
+
+    made, real = [], rdovae.RdovaeDecoder
+
+    def recording(m, arith):
+        made.append(arith)
+        return real(m, arith=arith)
+
+    monkeypatch.setattr(rdovae, "RdovaeDecoder", recording)
+    (index, feats), = S.dred_features(str(vectors_dir / "S3.bit"), 5, model, "softfloat")
+    assert made == ["softfloat"] and index == 5 and feats.shape[1] == 20
+
+
 def test_one_packet_and_every_packet(vectors_dir, model, tmp_path):
     """Packet 17 of S1: its DRED's 4 latents = 16 frames, oldest first, through the vocoder; --all writes one file
     per packet with DRED (S3: 71 of 73)."""

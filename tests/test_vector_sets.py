@@ -53,6 +53,8 @@ def test_directory_select_and_single_file(s3_set):
     assert vs.layout == "directory" and [(v.name, v.source) for v in vs.vectors] == [
         ("S3", "set: S3.expected.json.gz"), ("bare", FROM_REFERENCE)]
     assert [v.name for v in vs.select(["bare"]).vectors] == ["bare"]
+    vs.capture = {"thresholds": {"err4": 0.5}}  # a captured set's record (its thresholds) survives a selection
+    assert vs.select(["bare"]).capture == vs.capture and vs.select(["bare"]).sums is vs.sums
     with pytest.raises(VectorSetError, match="no vector c in"):
         vs.select(["c"])
     one = load_vector_set(s3_set / "S3.bit")

@@ -21,7 +21,7 @@ from dredconf.conformance.adapters import CmdAdapter, Invocation
 from dredconf.conformance.audio_metric import AudioThresholds
 from dredconf.vectors.sets import CAPTURE_NAME, CAPTURE_SCHEMA, INTEGRATION, Vector, packet_bytes, stream_samples
 from dredconf.vectors.setfiles import VectorSetError, read_loss
-from dredconf.sums import SUMS_NAME, sha256_file
+from dredconf.sums import SUMS_NAME, format_sums, sha256_file
 
 
 class CaptureError(ValueError):
@@ -59,7 +59,7 @@ def capture(template: str, streams: Path, losses: Path, out: Path, *, thresholds
         (out / f"{name}.expected.sw").write_bytes(run.pcm)
     files = sorted(p.name for p in out.iterdir() if p.is_file() and p.name not in (SUMS_NAME, CAPTURE_NAME))
     sums = {f: sha256_file(out / f) for f in files}
-    (out / SUMS_NAME).write_text("".join(f"{h}  {f}\n" for f, h in sums.items()), encoding="utf-8")
+    (out / SUMS_NAME).write_text(format_sums(sums), encoding="utf-8")
     manifest = {"schema": CAPTURE_SCHEMA, "kind": INTEGRATION, "decoder": template, "decoder_reported": reported,
                 "thresholds": asdict(thresholds), "dredconf": __version__,
                 "files": [{"path": f, "sha256": h, "bytes": (out / f).stat().st_size} for f, h in sums.items()]}

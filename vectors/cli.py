@@ -13,6 +13,7 @@ from pathlib import Path
 import click
 
 from dredconf.errors import DredconfError, StreamError
+from dredconf.inputs import MODEL_HELP
 from dredconf.spec import read_stream, write_stream
 from dredconf.spec.ogg import parse_ogg_opus, write_ogg_opus
 from dredconf.spec.standalone import check_record, read_standalone
@@ -23,7 +24,6 @@ from .installed import (DISTRIBUTION, INSTALL, InstalledSet, installed_sets, loa
                         size)
 from .sets import VectorSet, VectorSetError, counted, load_vector_set
 
-MODEL_HELP = "Model directory or opus_data-*.tar.gz (else $DREDCONF_MODEL, the user cache, ../shared/model/opus-1.6.1)."
 
 
 def _fail(e: Exception):

@@ -5,7 +5,7 @@ Every payload is built from integers (:class:`DredIntegers`) and carries them
 states is what was encoded. Most payloads come from
 ``reference.payload.encode_dred_payload`` (the shortest payload libopus would
 write). A few forms no encoder API writes are assembled here with the
-reference range *encoder* (``reference.payload.RangeEncoder``), symbol by
+reference range *encoder* (``reference.rangecoder.RangeEncoder``), symbol by
 symbol, in the payload's coding order:
 
 * more latents than a decoder reads (26): the extra ones must be ignored;

@@ -266,18 +266,3 @@ def verify_corpus(directory: str | Path, *, decode: bool = False, model=None) ->
 
         rep.problems += check_expectations(root, m, model)
     return rep
-
-
-def stream_expectations(directory: str | Path) -> list[tuple[str, str, list[dict], str]]:
-    """For the conformance runner: (name, stream path, expected records in packet order, label) per stream.
-
-    The records are the manifest's ``expected`` (libopus 1.6.1's behaviour,
-    also for ``acceptable`` vectors); the runner reads each vector's ``result``
-    and ``alternatives`` from the manifest itself (conformance/vectorsets.py).
-    """
-    m = load_manifest(directory)
-    by_stream: dict[str, list[dict]] = {s["path"]: [] for s in m["streams"]}
-    for v in m["vectors"]:
-        by_stream[v["stream"]].append(v["expected"])
-    label = f"dredconf vectors {m['generator']['version']} seed {m['seed']}"
-    return [(s["name"], s["path"], by_stream[s["path"]], f"{label}: {MANIFEST_NAME}") for s in m["streams"]]

@@ -35,6 +35,7 @@ feature file of the wrong size, a file whose SHA-256 differs from the set's
 """
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 from dataclasses import dataclass, field
@@ -43,7 +44,7 @@ from typing import Any
 
 from dredconf.errors import DredconfError, StreamError
 from dredconf.spec import parse_packet, read_stream
-from dredconf.spec.record import FRAMES_PER_LATENT, NUM_FEATURES, RecordError, validate_record
+from dredconf.spec.record import NUM_FEATURES, RecordError, validate_record
 from dredconf.vectors.manifest import MANIFEST_NAME, ManifestError, load_manifest, sha256
 from dredconf.spec.standalone import read_standalone
 from dredconf.sums import SUMS_NAME, SumsCheck, SumsError, check_sums, sha256_file
@@ -141,8 +142,7 @@ class VectorSet:
         if missing:
             raise VectorSetError(f"no vector {', '.join(missing)} in {self.root} (have {', '.join(sorted(known))})",
                                  rule="set-no-such-vector")
-        return VectorSet(self.root, self.layout, [v for v in self.vectors if v.name in names], self.description,
-                         self.sums)
+        return dataclasses.replace(self, vectors=[v for v in self.vectors if v.name in names])
 
     def kinds(self) -> list[str]:
         return [k for k in KINDS if any(v.kind == k for v in self.vectors)]
@@ -343,12 +343,12 @@ def validate_vector(v: Vector) -> Any:
     if v.kind == STANDALONE:
         expected = _validate_standalone(v, units)
     elif v.kind == VOCODER:
-        expected = _validate_pcm(v, v.expected, 160 * len(units), f"160 per 10 ms frame of {v.input.name}")
+        expected = _validate_pcm(v.expected, 160 * len(units), f"160 per 10 ms frame of {v.input.name}")
         if v.original is not None:
             read_pcm(v.original)
     elif v.kind == INTEGRATION:
         read_loss(v.loss, len(units))
-        expected = _validate_pcm(v, v.expected, stream_samples(v.input, units), f"the duration of {v.input.name} at 16 kHz")
+        expected = _validate_pcm(v.expected, stream_samples(v.input, units), f"the duration of {v.input.name} at 16 kHz")
     else:
         expected = _validate_packets(v, len(units))
     _cache[key] = expected
@@ -390,7 +390,7 @@ def _validate_standalone(v: Vector, records: list[bytes]) -> bytes:
     return data
 
 
-def _validate_pcm(v: Vector, path: Path, want: int, what: str) -> bytes:
+def _validate_pcm(path: Path, want: int, what: str) -> bytes:
     data = read_pcm(path)
     if len(data) != 2 * want:
         raise broken(path, f"{len(data) // 2} samples, expected {want} ({what})", rule="pcm-size")
@@ -413,12 +413,7 @@ def stream_samples(stream: Path, packets: list[bytes]) -> int:
     return sum(packet_samples(packets, stream))
 
 
-def unit_count(v: Vector) -> int:
-    """Packets (or records) of a validated vector."""
-    return len(packet_bytes(v))
-
-
-__all__ = ["ACCEPTABLE", "Alternative", "counted", "FRAMES_PER_LATENT", "FROM_REFERENCE", "INTEGRATION",
-           "INVALID", "KIND_LAYERS", "KIND_NOUNS", "KINDS", "load_vector_set", "packet_bytes", "packet_samples",
-           "PacketRule", "PACKETS", "STANDALONE", "standalone_row_counts", "stream_samples", "SUMS_NAME", "unit_count",
-           "VALID", "validate_vector", "Vector", "VectorSet", "VOCODER"]
+__all__ = ["ACCEPTABLE", "Alternative", "counted", "FROM_REFERENCE", "INTEGRATION", "INVALID", "KIND_LAYERS",
+           "KIND_NOUNS", "KINDS", "load_vector_set", "packet_bytes", "packet_samples", "PacketRule", "PACKETS",
+           "STANDALONE", "standalone_row_counts", "stream_samples", "SUMS_NAME", "VALID", "validate_vector", "Vector",
+           "VectorSet", "VOCODER"]

@@ -25,10 +25,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dredconf.spec.record import NUM_FEATURES
+
 from .rng import Rng
 
 GROUP = "vocoder"
-NUM_FEATURES = 20
 PITCH, CORR = 18, 19
 #: Per dimension, the range of libopus's feature extraction on the shared speech (slt_16k, alsaA_16k), rounded out.
 LEGAL_MIN = np.array([-12.0, -9.6, -2.6, -2.5, -3.2, -1.4, -3.4, -1.7, -1.5, -1.6, -1.9, -1.1, -1.0, -1.0,

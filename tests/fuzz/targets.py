@@ -306,7 +306,7 @@ def _model_texts():
         work = Path(tempfile.mkdtemp(prefix="dredconf-fuzz-model-"))
         for n, t in texts.items():
             (work / n).write_bytes(t)
-        _cache["model_texts"] = (texts, anchors, work, (src / M.SUMS).read_bytes())
+        _cache["model_texts"] = (texts, anchors, work, (src / M.SUMS_NAME).read_bytes())
     return _cache["model_texts"]
 
 
@@ -351,7 +351,7 @@ def t_model(data: bytes) -> None:
     target_file = work / name
     target_file.write_bytes(bytes(text))
     if with_sums:
-        (work / M.SUMS).write_bytes(sums)
+        (work / M.SUMS_NAME).write_bytes(sums)
     try:
         model = M.load_model(work, parts=parts)
         check(model.stats.latent_r.shape == (16, 25) and model.stats.state_p0.shape == (16, 50), "stats shapes")
@@ -366,7 +366,7 @@ def t_model(data: bytes) -> None:
     finally:
         target_file.write_bytes(texts[name])
         if with_sums:
-            (work / M.SUMS).unlink()
+            (work / M.SUMS_NAME).unlink()
 
 
 def _model_decode(model) -> None:

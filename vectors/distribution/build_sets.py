@@ -33,14 +33,15 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from dredconf.sums import format_sums, read_sums
+from dredconf.vectors.installed import INDEX_NAME, INDEX_SCHEMA, SET_KINDS
+from dredconf.vectors.sets import load_vector_set  # the shipped set must be what dredconf reads
+
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent.parent
 OUT = HERE / "dredconf_vectors" / "sets"
-INDEX_NAME = "index.json"
-INDEX_SCHEMA = "dredconf-vector-sets/1"
 PART_BYTES = 2_000_000
 FLAC_LEVEL = 1.0  # soundfile's compression_level, 0..1: libFLAC's level 8
-KIND_NAMES = {"packets": "features", "standalone": "standalone", "vocoder": "vocoder", "integration": "integration"}
 
 
 @dataclass(frozen=True)
@@ -179,16 +180,6 @@ def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def read_sums(path: Path) -> dict[str, str]:
-    """``NAME -> SHA-256`` of a SHA256SUMS file."""
-    out = {}
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            digest, name = line.split(None, 1)
-            out[name.lstrip("*")] = digest
-    return out
-
-
 def flac_bytes(pcm: bytes, rate: int) -> bytes:
     """16-bit mono PCM as FLAC."""
     import io
@@ -317,11 +308,9 @@ def build_set(spec: SetSpec, shared: Path, out: Path) -> dict:
                                         encoding="utf-8")
     for extra in ("README.md", "PROVENANCE.md"):
         written[extra] = sha256((dest / extra).read_bytes())
-    (dest / "SHA256SUMS").write_text("".join(f"{written[n]}  {n}\n" for n in sorted(written)), encoding="utf-8")
-    from dredconf.vectors.sets import load_vector_set  # the shipped set must be what dredconf reads
-
+    (dest / "SHA256SUMS").write_text(format_sums({n: written[n] for n in sorted(written)}), encoding="utf-8")
     kinds = load_vector_set(dest).kinds()
-    return {"name": spec.name, "kind": KIND_NAMES[kinds[0]], "source": spec.summary,
+    return {"name": spec.name, "kind": SET_KINDS[kinds[0]], "source": spec.summary,
             "sha256sums": sha256((dest / "SHA256SUMS").read_bytes())}
 
 
