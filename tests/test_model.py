@@ -357,8 +357,22 @@ def test_model_argument_beats_env(monkeypatch, tmp_path, copy):
     assert M.load_model(copy).path == copy  # the argument wins over a broken env var
 
 
+def _checkout_beside_shared(monkeypatch, where: Path) -> Path:
+    """A checkout at WHERE/repo with WHERE/shared beside it (the model a link to the real one), as the loader's
+    ``__file__`` sees it: the location rules hold wherever this clone itself sits. Returns the shared model path."""
+    (where / "repo" / "reference").mkdir(parents=True)
+    (where / "repo" / "pyproject.toml").write_text("")
+    (where / "shared" / "model").mkdir(parents=True)
+    (where / "shared" / "model" / "opus-1.6.1").symlink_to(SHARED)
+    monkeypatch.setattr(M, "__file__", str(where / "repo" / "reference" / "model.py"))
+    return where / "shared" / "model" / "opus-1.6.1"
+
+
 @needs_shared
 def test_env_beats_cache_and_cache_beats_shared(monkeypatch, tmp_path, copy):
+    beside = _checkout_beside_shared(monkeypatch, tmp_path / "work")
+    monkeypatch.chdir(tmp_path)
+    assert M.resolve_model_dir(None) == beside  # nothing else: the shared model beside the checkout
     cache = tmp_path / "xdg" / "dredconf" / "models" / "opus-1.6.1"
     cache.mkdir(parents=True)
     assert M.resolve_model_dir(None) != cache  # empty cache is skipped
@@ -378,8 +392,9 @@ def test_shared_relative_to_cwd_then_checkout(monkeypatch, tmp_path):
     (tmp_path / "project").mkdir()
     monkeypatch.chdir(tmp_path / "project")
     assert M.resolve_model_dir(None) == tmp_path / "shared" / "model" / "opus-1.6.1"
+    beside = _checkout_beside_shared(monkeypatch, tmp_path / "work")
     monkeypatch.chdir(tmp_path)
-    assert M.resolve_model_dir(None).resolve() == SHARED  # from the repository checkout
+    assert M.resolve_model_dir(None) == beside and beside.resolve() == SHARED  # from the repository checkout
 
 
 def test_nothing_found(monkeypatch, tmp_path):
